@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install the system packages Longboat's tests need. Idempotent: a package that
+# is already installed is not touched, and when everything is present the script
+# returns at once without contacting any mirror.
+#
+#   scripts/install-deps.sh            # the default set (PostgreSQL 15 server + client)
+#   scripts/install-deps.sh extra...   # also the named groups below
+#
+# Groups (add new ones to GROUPS and group_pkgs):
+#   postgres  postgresql-15 postgresql-client-15    (default; differential TSBS test)
+#   python    python3 python3-psycopg2              (client compatibility tests)
+#   java      default-jdk-headless libpostgresql-jdbc-java
+#   node      nodejs node-pg
+set -euo pipefail
+
+group_pkgs() {
+  case "$1" in
+    postgres) echo "postgresql-15 postgresql-client-15" ;;
+    python)   echo "python3 python3-psycopg2" ;;
+    java)     echo "default-jdk-headless libpostgresql-jdbc-java" ;;
+    node)     echo "nodejs node-pg" ;;
+    *) echo "install-deps: unknown group '$1' (known: postgres python java node)" >&2; return 1 ;;
+  esac
+}
+
+groups=(postgres "$@")
+want=()
+for g in "${groups[@]}"; do
+  for p in $(group_pkgs "$g"); do want+=("$p"); done
+done
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all present (${want[*]})"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=sudo
+  else
+    echo "install-deps: missing ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+
+# The Debian package starts a cluster on port 5432 via systemd/pg_ctlcluster
+# where possible; the tests never use it (they run throwaway clusters with
+# scripts/pg-start.sh), so nothing else is configured here.
+echo "install-deps: done"

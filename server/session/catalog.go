@@ -1,0 +1,82 @@
+package session
+
+import (
+	"context"
+
+	"github.com/longboatdb/longboat/mpp"
+	"github.com/longboatdb/longboat/planner"
+	"github.com/longboatdb/longboat/raftsm"
+	"github.com/longboatdb/longboat/shard"
+	"github.com/longboatdb/longboat/sql/catalog"
+	"github.com/longboatdb/longboat/sql/types"
+)
+
+// planCatalog adapts one catalog snapshot to planner.Catalog.
+type planCatalog struct {
+	s   *Session
+	cat *raftsm.Catalog
+}
+
+var _ planner.Catalog = planCatalog{}
+
+func (s *Session) catalog() planCatalog { return planCatalog{s: s, cat: s.h.Host.Catalog()} }
+
+func (c planCatalog) Database(name string) (*shard.Database, bool) { return c.cat.Database(name) }
+func (c planCatalog) Table(dbID uint32, name string) (*shard.Table, bool) {
+	return c.cat.Table(dbID, name)
+}
+func (c planCatalog) Tables(dbID uint32) []shard.Table { return c.cat.Tables(dbID) }
+func (c planCatalog) Shards(dbID uint32, minTime, maxTime int64) []shard.ShardInfo {
+	return c.cat.Partitions.Overlapping(dbID, minTime, maxTime)
+}
+
+func (c planCatalog) VirtualTable(schema, name string) (planner.VirtualTable, bool) {
+	t, ok := catalog.Lookup(schema, name)
+	if !ok {
+		return nil, false
+	}
+	return virtualTable{t: t, v: catalogView{c}}, true
+}
+
+// virtualTable adapts a catalog emulation table to planner.VirtualTable.
+type virtualTable struct {
+	t *catalog.Table
+	v catalogView
+}
+
+func (vt virtualTable) Columns() []planner.Column {
+	out := make([]planner.Column, len(vt.t.Columns))
+	for i, c := range vt.t.Columns {
+		out[i] = planner.Column{Name: c.Name, Type: c.Type, TableOID: vt.t.OID, ColumnNum: int16(i + 1)}
+	}
+	return out
+}
+
+func (vt virtualTable) Rows(ctx context.Context) ([][]types.Datum, error) {
+	return vt.t.Rows(ctx, vt.v)
+}
+
+// catalogView adapts the session to catalog.View.
+type catalogView struct{ c planCatalog }
+
+var _ catalog.View = catalogView{}
+
+func (v catalogView) CurrentDatabase() *shard.Database {
+	db, _ := v.c.cat.Database(v.c.s.database)
+	return db
+}
+func (v catalogView) Databases() []shard.Database        { return v.c.cat.Databases }
+func (v catalogView) Tables(dbID uint32) []shard.Table   { return v.c.cat.Tables(dbID) }
+func (v catalogView) User() string                       { return v.c.s.user }
+func (v catalogView) Setting(name string) (string, bool) { return v.c.s.setting(name) }
+
+// localShards serves fragments from this node's replicas.
+type localShards struct{ h *raftsm.Host }
+
+func (l localShards) Scanner(_ context.Context, shardID uint64) (mpp.Scanner, error) {
+	return l.h.LocalShard(shardID)
+}
+
+func runPlan(ctx context.Context, s *Session, p *planner.Plan, emit func([]types.Datum) error) error {
+	return mpp.Run(ctx, p, localShards{s.h.Host}, emit)
+}
