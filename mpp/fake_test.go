@@ -188,7 +188,7 @@ func (c *fakeCluster) VirtualTable(schema, name string) (planner.VirtualTable, b
 }
 
 // Shards implementation.
-func (c *fakeCluster) Scanner(ctx context.Context, id uint64) (Scanner, error) {
+func (c *fakeCluster) Scanner(ctx context.Context, id uint64, _ FragmentRef) (Scanner, error) {
 	s, ok := c.shards[id]
 	if !ok {
 		return nil, fmt.Errorf("no shard %d", id)

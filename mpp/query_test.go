@@ -130,11 +130,11 @@ func (errScanner) Scan(context.Context, *store.ScanRequest, func(*store.SeriesBa
 	return errors.New("replica unavailable")
 }
 
-func (e errShards) Scanner(ctx context.Context, id uint64) (Scanner, error) {
+func (e errShards) Scanner(ctx context.Context, id uint64, ref FragmentRef) (Scanner, error) {
 	if id == e.infos[len(e.infos)-1].ID {
 		return errScanner{}, nil
 	}
-	return e.fakeCluster.Scanner(ctx, id)
+	return e.fakeCluster.Scanner(ctx, id, ref)
 }
 
 func TestFragmentError(t *testing.T) {

@@ -15,7 +15,10 @@ import (
 // Shards gives access to the replicas of shards. The session layer
 // implements it (a local replica today, remote RPC later).
 type Shards interface {
-	Scanner(ctx context.Context, shardID uint64) (Scanner, error)
+	// Scanner returns the scanner of one shard for the fragment ref names.
+	// A local shard ignores ref; a remote one sends it so that the node
+	// holding the shard can rebuild the fragment (see ServeFragment).
+	Scanner(ctx context.Context, shardID uint64, ref FragmentRef) (Scanner, error)
 }
 
 // Scanner scans one shard (implemented by *store.Shard).
@@ -27,7 +30,13 @@ type Scanner interface {
 // datums). emit owns the row it is given. Run returns a 57014 error when ctx
 // is cancelled.
 func Run(ctx context.Context, p *planner.Plan, src Shards, emit func(row []types.Datum) error) error {
-	r := &runner{ctx: ctx, src: src, ec: &planner.EvalContext{}}
+	r := &runner{ctx: ctx, src: src, ec: &planner.EvalContext{}, q: &query{}}
+	for i, s := range ScanNodes(p) {
+		if r.q.scanIdx == nil {
+			r.q.scanIdx = make(map[*planner.Scan]int)
+		}
+		r.q.scanIdx[s] = i
+	}
 	err := r.run(p, emit)
 	if err != nil && ctx.Err() != nil {
 		return canceled(ctx)
@@ -46,6 +55,14 @@ type runner struct {
 	ctx context.Context
 	src Shards
 	ec  *planner.EvalContext
+	q   *query
+}
+
+// query is what every fragment of one Run shares: the scans' ordinals and
+// the subqueries' values (set before any scan of the root runs).
+type query struct {
+	scanIdx map[*planner.Scan]int
+	subVals [][]types.Datum
 }
 
 func (r *runner) run(p *planner.Plan, emit func([]types.Datum) error) error {
@@ -60,6 +77,7 @@ func (r *runner) run(p *planner.Plan, emit func([]types.Datum) error) error {
 			return err
 		}
 		r.ec.Subqueries = append(r.ec.Subqueries, planner.NewSubqueryResult(vals))
+		r.q.subVals = append(r.q.subVals, vals)
 	}
 	return r.exec(p.Root, emit)
 }

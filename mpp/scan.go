@@ -8,6 +8,7 @@ import (
 	"github.com/longboatdb/longboat/planner"
 	"github.com/longboatdb/longboat/shard"
 	"github.com/longboatdb/longboat/shard/store"
+	"github.com/longboatdb/longboat/sql/pgerror"
 	"github.com/longboatdb/longboat/sql/types"
 )
 
@@ -298,7 +299,13 @@ func (r *runner) forEachShard(s *planner.Scan, fn func(ctx context.Context, idx 
 
 // scanShard runs one fragment's scan on one shard.
 func (r *runner) scanShard(ctx context.Context, f *fragment, sh shard.ShardInfo, fn func(*store.SeriesBatch) error) error {
-	sc, err := r.src.Scanner(ctx, sh.ID)
+	idx, ok := r.q.scanIdx[f.s]
+	if !ok {
+		return pgerror.New(pgerror.CodeInternal, "scan node not found in its plan")
+	}
+	// While a subquery runs only the values of the subqueries before it
+	// (the ones it may use) are known.
+	sc, err := r.src.Scanner(ctx, sh.ID, FragmentRef{Scan: idx, Subqueries: r.q.subVals})
 	if err != nil {
 		return err
 	}
@@ -326,7 +333,7 @@ func (r *runner) scan(s *planner.Scan, emit func([]types.Datum) error) error {
 	defer cancel()
 	ch := make(chan [][]types.Datum, 8)
 	done := make(chan error, 1)
-	sub := &runner{ctx: ctx, src: r.src, ec: r.ec}
+	sub := &runner{ctx: ctx, src: r.src, ec: r.ec, q: r.q}
 	go func() {
 		done <- sub.forEachShard(s, func(ctx context.Context, _ int, sh shard.ShardInfo) error {
 			f := newFragment(r.ec, s)

@@ -73,7 +73,7 @@ func (v catalogView) Setting(name string) (string, bool) { return v.c.s.setting(
 // localShards serves fragments from this node's replicas.
 type localShards struct{ h *raftsm.Host }
 
-func (l localShards) Scanner(_ context.Context, shardID uint64) (mpp.Scanner, error) {
+func (l localShards) Scanner(_ context.Context, shardID uint64, _ mpp.FragmentRef) (mpp.Scanner, error) {
 	return l.h.LocalShard(shardID)
 }
 
