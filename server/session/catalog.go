@@ -70,13 +70,12 @@ func (v catalogView) Tables(dbID uint32) []shard.Table   { return v.c.cat.Tables
 func (v catalogView) User() string                       { return v.c.s.user }
 func (v catalogView) Setting(name string) (string, bool) { return v.c.s.setting(name) }
 
-// localShards serves fragments from this node's replicas.
-type localShards struct{ h *raftsm.Host }
-
-func (l localShards) Scanner(_ context.Context, shardID uint64, _ mpp.FragmentRef) (mpp.Scanner, error) {
-	return l.h.LocalShard(shardID)
-}
-
-func runPlan(ctx context.Context, s *Session, p *planner.Plan, emit func([]types.Datum) error) error {
-	return mpp.Run(ctx, p, localShards{s.h.Host}, emit)
+// runPlan runs p, built from statement text with env.
+func runPlan(ctx context.Context, s *Session, p *planner.Plan, text string, env *planner.Env, catVersion uint64, emit func([]types.Datum) error) error {
+	consistency, _ := s.setting("read_consistency")
+	q := &FragmentQuery{
+		Database: s.database, SQL: text, Params: env.Params, ParamTypes: env.ParamTypes,
+		Now: env.Now, User: s.user, Consistency: consistency, CatalogVersion: catVersion,
+	}
+	return mpp.Run(ctx, p, shardSource{s: s, q: q}, emit)
 }

@@ -16,6 +16,9 @@ type Handler struct {
 	Logger *slog.Logger
 	// Version is the product version, reported by version().
 	Version string
+	// Remote reaches shards with no replica on this node (cluster mode);
+	// nil on a single node.
+	Remote Remote
 }
 
 var _ pgwire.Handler = (*Handler)(nil)

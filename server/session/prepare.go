@@ -120,15 +120,20 @@ func (q *queryStmt) Execute(ctx context.Context, params []types.Datum, res pgwir
 	if err := q.describe(); err != nil {
 		return err
 	}
-	plan := q.plan
-	if len(params) > 0 {
-		var err error
-		if plan, err = planner.Build(q.res.Stmt, q.s.catalog(), q.s.env(params, q.declared)); err != nil {
-			return err
-		}
+	// Plan again for every execution: the partition table (new shards),
+	// the statement timestamp (now()) and the parameters change between
+	// executions of a prepared statement.
+	cat := q.s.catalog()
+	env := q.s.env(params, q.declared)
+	if env.Params == nil {
+		env.Params = []types.Datum{}
+	}
+	plan, err := planner.Build(q.res.Stmt, cat, env)
+	if err != nil {
+		return err
 	}
 	var n int64
-	err := runPlan(ctx, q.s, plan, func(row []types.Datum) error {
+	err = runPlan(ctx, q.s, plan, q.text, env, cat.cat.Version, func(row []types.Datum) error {
 		n++
 		return res.AddRow(row)
 	})

@@ -29,7 +29,7 @@ func (c committer) EnsureShards(ctx context.Context, dbID uint32, starts []int64
 }
 
 func (c committer) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch) error {
-	return c.s.h.Host.Write(ctx, shardID, wb)
+	return c.s.h.write(ctx, shardID, wb)
 }
 
 func (s *Session) newWriter(ctx context.Context, db *shard.Database, t *shard.Table) *ingest.Writer {
