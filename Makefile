@@ -9,10 +9,11 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/longboat ./cmd/longboat
 
-# test installs what the tests need (PostgreSQL 15 and clients, via apt-get;
-# a no-op once installed), then runs every test, lint included.
+# test installs what the tests need (PostgreSQL 15 and the real clients:
+# psycopg2, pgjdbc, node-postgres; via apt-get, a no-op once installed), then
+# runs every test, lint included.
 test:
-	scripts/install-deps.sh
+	scripts/install-deps.sh python java node
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 

@@ -55,7 +55,25 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+
+# Debian's node-pg pulls in libnode108, which conflicts with the NodeSource
+# build of nodejs that some images preinstall, and apt never downgrades on its
+# own. When node-pg is wanted, pin nodejs to the Debian archive's version so apt
+# replaces a foreign build (the tests need Debian's node-pg, which only Debian's
+# nodejs finds on its default module path).
+if [[ " ${missing[*]} " == *" node-pg "* ]]; then
+  deb_node=$(apt-cache madison nodejs | awk -F'|' '$3 ~ /debian\.org/ { gsub(/ /, "", $2); print $2; exit }')
+  have_node=$(dpkg-query -W -f='${Version}' nodejs 2>/dev/null || true)
+  if [ -n "$deb_node" ] && [ "$have_node" != "$deb_node" ]; then
+    pinned=()
+    for p in "${missing[@]}"; do
+      [ "$p" = nodejs ] || pinned+=("$p")
+    done
+    missing=("${pinned[@]}" "nodejs=$deb_node")
+  fi
+fi
+
+$SUDO apt-get install -y --no-install-recommends --allow-downgrades "${missing[@]}"
 
 # The Debian package starts a cluster on port 5432 via systemd/pg_ctlcluster
 # where possible; the tests never use it (they run throwaway clusters with
