@@ -48,7 +48,13 @@
 // Durability: the store writes the applied index in the same Pebble batch as
 // the flushed data. Open returns that index; Dragonboat replays only the
 // entries after it. Sync (periodic) and Close flush; a crash loses only the
-// unflushed buffer, which the replay rebuilds.
+// unflushed buffer, which the replay rebuilds. The replay runs in the
+// background once a replica is started, so Start ends with catchUp: a
+// ReadIndex on every local data replica, which returns once the replica has
+// applied everything committed (including what the new leader's first
+// commit adds). Until then the node is not serving, so a read of the local
+// replica never misses an acknowledged write (cmd/longboat's TestCrashKill9
+// checks this against the real binary).
 //
 // Snapshots: PrepareSnapshot takes a Pebble snapshot (store.PrepareSnapshot
 // flushes first); SaveSnapshot writes the header "LBSS" + u32 version 1 and

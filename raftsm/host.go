@@ -62,7 +62,9 @@ type Host struct {
 // (which creates database "longboat"). On restart it rejoins its meta
 // replica and restarts every data replica the partition table places on this
 // node. It returns once the meta group has a leader, the catalog is loaded and
-// the local replicas are started.
+// the local replicas are started and caught up: each has applied every entry
+// committed before Start returns (see catchUp; a replica that cannot within
+// ProposeTimeout is logged and catches up in the background).
 func Start(ctx context.Context, cfg Config) (*Host, error) {
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
@@ -95,6 +97,13 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	if err := h.reconcile(ctx, true); err != nil {
 		h.log.Warn("initial reconcile incomplete", "err", err)
+	}
+	t0 := time.Now()
+	if err := h.catchUp(ctx); err != nil {
+		h.log.Warn("local replicas not caught up; reads of these shards may miss writes until their log replay ends",
+			"err", err)
+	} else {
+		h.log.Debug("local replicas caught up", "took", time.Since(t0))
 	}
 	h.wg.Add(2)
 	go h.reconcileLoop()
