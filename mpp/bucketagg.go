@@ -245,6 +245,19 @@ func (a *fragAgg) addRun(pa *planner.PushedAgg, s *aggState, b *store.SeriesBatc
 		return
 	}
 	v := &b.Fields[pa.Field]
+	if pa.Kind == planner.AggCount && v.F64 == nil {
+		// count(field) of a text, numeric, integer or bool field: only the
+		// NULL bitmap matters. A column the series never had has no values.
+		if v.Len() == 0 {
+			return
+		}
+		for k := i; k < j; k++ {
+			if (mask == nil || mask[k]) && !v.IsNull(k) {
+				s.n++
+			}
+		}
+		return
+	}
 	vals := v.F64
 	if vals == nil {
 		// Column absent in this series: all NULL.
