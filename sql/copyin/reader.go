@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/longboatdb/longboat/sql/pgerror"
@@ -56,6 +58,62 @@ type Reader struct {
 	nullFld []bool
 	buf     []byte
 	hdrRead bool
+
+	// strs interns the values of text columns, per column: tag values
+	// repeat on nearly every row, and sharing one string per value saves
+	// an allocation per field. last is each column's previous value.
+	strs []map[string]string
+	last []string
+	// arena holds the unquoted fields of the current CSV record; offs
+	// their start and end offsets.
+	arena []byte
+	offs  []int
+}
+
+// Bounds of the intern table: longer values are not interned, and a
+// column's table is emptied when it reaches maxInterned values (a column
+// of mostly distinct values then costs a map lookup per field, not memory).
+const (
+	maxInternLen = 64
+	maxInterned  = 4096
+	// maxKeptBuf caps the field buffer kept between rows.
+	maxKeptBuf = 1 << 20
+)
+
+// interned returns the interned string equal to b, if any.
+func (rd *Reader) interned(col int, b []byte) (string, bool) {
+	if rd.strs == nil || rd.strs[col] == nil {
+		return "", false
+	}
+	if s := rd.last[col]; s == string(b) {
+		return s, true
+	}
+	s, ok := rd.strs[col][string(b)] // NB: no allocation for the lookup
+	if ok {
+		rd.last[col] = s
+	}
+	return s, ok
+}
+
+// intern records s as column col's shared copy of its bytes.
+func (rd *Reader) intern(col int, s string) {
+	if len(s) > maxInternLen {
+		return
+	}
+	if rd.strs == nil {
+		rd.strs = make([]map[string]string, len(rd.types))
+		rd.last = make([]string, len(rd.types))
+	}
+	m := rd.strs[col]
+	if m == nil {
+		m = make(map[string]string)
+		rd.strs[col] = m
+	}
+	if len(m) >= maxInterned {
+		clear(m)
+	}
+	m[s] = s
+	rd.last[col] = s
 }
 
 // NewReader returns a Reader of rows with the given column types.
@@ -129,7 +187,7 @@ func (rd *Reader) Next(row []types.Datum) (bool, error) {
 			row[i] = types.NullOf(rd.types[i])
 			continue
 		}
-		d, err := types.ParseText(rd.types[i], string(f))
+		d, err := rd.parseText(i, f)
 		if err != nil {
 			return false, rd.wrap(err, i)
 		}
@@ -287,19 +345,19 @@ func hexVal(c byte) int {
 	return int(c-'A') + 10
 }
 
-// splitCSV splits one CSV record; a quoted field may span lines.
+// splitCSV splits one CSV record; a quoted field may span lines. Field
+// bytes are unquoted into rd.arena, reused from record to record.
 func (rd *Reader) splitCSV(line []byte) error {
-	var field []byte
+	rd.arena = rd.arena[:0]
+	rd.offs = rd.offs[:0]
+	start := 0
 	quoted, inQuote := false, false
 	flush := func() {
+		field := rd.arena[start:]
 		isNull := !quoted && string(field) == rd.null
-		if isNull {
-			rd.fields = append(rd.fields, nil)
-		} else {
-			rd.fields = append(rd.fields, append([]byte(nil), field...))
-		}
+		rd.offs = append(rd.offs, start, len(rd.arena))
 		rd.nullFld = append(rd.nullFld, isNull)
-		field, quoted = field[:0], false
+		start, quoted = len(rd.arena), false
 	}
 	for {
 		for i := 0; i < len(line); i++ {
@@ -307,12 +365,12 @@ func (rd *Reader) splitCSV(line []byte) error {
 			if inQuote {
 				switch {
 				case c == rd.esc && i+1 < len(line) && (line[i+1] == rd.quote || line[i+1] == rd.esc) && (rd.esc != rd.quote || line[i+1] == rd.quote):
-					field = append(field, line[i+1])
+					rd.arena = append(rd.arena, line[i+1])
 					i++
 				case c == rd.quote:
 					inQuote = false
 				default:
-					field = append(field, c)
+					rd.arena = append(rd.arena, c)
 				}
 				continue
 			}
@@ -322,54 +380,175 @@ func (rd *Reader) splitCSV(line []byte) error {
 			case c == rd.quote:
 				inQuote, quoted = true, true
 			default:
-				field = append(field, c)
+				rd.arena = append(rd.arena, c)
 			}
 		}
 		if !inQuote {
 			break
 		}
 		// A quoted field continues on the next line.
-		field = append(field, '\n')
+		rd.arena = append(rd.arena, '\n')
 		next, ok, err := rd.readLine()
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return rd.errf(CodeBadCopyFileFormat, len(rd.fields), "unterminated CSV quoted field")
+			return rd.errf(CodeBadCopyFileFormat, len(rd.nullFld), "unterminated CSV quoted field")
 		}
 		line = next
 	}
 	flush()
+	// The arena is complete: slice the fields out of it.
+	for k := 0; k < len(rd.offs); k += 2 {
+		if rd.nullFld[k/2] {
+			rd.fields = append(rd.fields, nil)
+		} else {
+			rd.fields = append(rd.fields, rd.arena[rd.offs[k]:rd.offs[k+1]:rd.offs[k+1]])
+		}
+	}
+	if cap(rd.arena) > maxKeptBuf {
+		rd.arena = nil
+	}
 	return nil
+}
+
+// parseText converts field i of a text or CSV record. Text values come
+// from the intern table; plain decimal floats skip the generic parser.
+func (rd *Reader) parseText(i int, f []byte) (types.Datum, error) {
+	switch t := rd.types[i]; t {
+	case types.Text, types.Varchar:
+		if s, ok := rd.interned(i, f); ok {
+			return types.Datum{T: t, S: s}, nil
+		}
+		d, err := types.ParseText(t, string(f))
+		if err == nil {
+			rd.intern(i, d.S)
+		}
+		return d, err
+	case types.Float8:
+		if isPlainDecimal(f) {
+			// NB: string(f) does not escape strconv.ParseFloat: no
+			// allocation. Zero is left to ParseText, which tells an
+			// underflow from a zero literal.
+			if v, err := strconv.ParseFloat(string(f), 64); err == nil && v != 0 {
+				return types.Datum{T: t, F: v}, nil
+			}
+		}
+	}
+	return types.ParseText(rd.types[i], string(f))
+}
+
+// isPlainDecimal reports whether f is a non-empty run of digits, signs,
+// points and exponent markers (no spaces, words, hex or underscores).
+func isPlainDecimal(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	for _, c := range f {
+		if (c < '0' || c > '9') && c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 var binarySignature = []byte("PGCOPY\n\377\r\n\x00")
 
 func (rd *Reader) nextBinary(row []types.Datum) (bool, error) {
 	if !rd.hdrRead {
-		hdr := make([]byte, len(binarySignature)+8)
-		if _, err := io.ReadFull(rd.r, hdr); err != nil {
+		if err := rd.readBinaryHeader(); err != nil {
 			rd.done = true
 			if errors.Is(err, io.EOF) {
 				return false, nil
 			}
-			return false, pgerror.Wrapf(err, CodeBadCopyFileFormat, "COPY file signature not recognized")
+			return false, err
 		}
-		if !bytes.Equal(hdr[:len(binarySignature)], binarySignature) {
-			rd.done = true
-			return false, pgerror.New(CodeBadCopyFileFormat, "COPY file signature not recognized")
-		}
-		ext := binary.BigEndian.Uint32(hdr[len(binarySignature)+4:])
-		if ext > 1<<20 {
-			rd.done = true
-			return false, pgerror.New(CodeBadCopyFileFormat, "invalid COPY file header (wrong length)")
-		}
-		if _, err := rd.r.Discard(int(ext)); err != nil {
-			rd.done = true
-			return false, pgerror.New(CodeBadCopyFileFormat, "invalid COPY file header (missing data)")
-		}
-		rd.hdrRead = true
 	}
+	// Fast path: the whole tuple is already buffered (all but about one
+	// tuple per buffer refill); decode it in place, without copying.
+	if buf, _ := rd.r.Peek(rd.r.Buffered()); len(buf) >= 2 {
+		rd.line++ // for error messages
+		n, ok, err := rd.decodeTuple(buf, row)
+		switch {
+		case err != nil:
+			rd.done = true
+			return false, err
+		case ok && n == 0: // trailer
+			rd.line--
+			rd.done = true
+			return false, nil
+		case ok:
+			_, _ = rd.r.Discard(n) // n <= Buffered(): cannot fail
+			return true, nil
+		}
+		rd.line--
+	}
+	return rd.nextBinarySlow(row)
+}
+
+func (rd *Reader) readBinaryHeader() error {
+	hdr := make([]byte, len(binarySignature)+8)
+	if _, err := io.ReadFull(rd.r, hdr); err != nil {
+		if errors.Is(err, io.EOF) {
+			return err
+		}
+		return pgerror.Wrapf(err, CodeBadCopyFileFormat, "COPY file signature not recognized")
+	}
+	if !bytes.Equal(hdr[:len(binarySignature)], binarySignature) {
+		return pgerror.New(CodeBadCopyFileFormat, "COPY file signature not recognized")
+	}
+	ext := binary.BigEndian.Uint32(hdr[len(binarySignature)+4:])
+	if ext > 1<<20 {
+		return pgerror.New(CodeBadCopyFileFormat, "invalid COPY file header (wrong length)")
+	}
+	if _, err := rd.r.Discard(int(ext)); err != nil {
+		return pgerror.New(CodeBadCopyFileFormat, "invalid COPY file header (missing data)")
+	}
+	rd.hdrRead = true
+	return nil
+}
+
+// decodeTuple decodes the tuple at the start of buf into row. It returns
+// the tuple's length (0 for the trailer) and ok, or ok == false when buf
+// ends before the tuple does (nothing is consumed then), or an error.
+func (rd *Reader) decodeTuple(buf []byte, row []types.Datum) (int, bool, error) {
+	n := int16(binary.BigEndian.Uint16(buf))
+	if n == -1 {
+		return 0, true, nil
+	}
+	if int(n) != len(row) {
+		return 0, false, rd.errf(CodeBadCopyFileFormat, -1, "row field count is %d, expected %d", n, len(row))
+	}
+	p := 2
+	for i := range row {
+		if len(buf)-p < 4 {
+			return 0, false, nil
+		}
+		l := int32(binary.BigEndian.Uint32(buf[p:]))
+		p += 4
+		if l == -1 {
+			row[i] = types.NullOf(rd.types[i])
+			continue
+		}
+		if l < 0 || l > 1<<30 {
+			return 0, false, rd.errf(CodeBadCopyFileFormat, i, "invalid field length %d", l)
+		}
+		if len(buf)-p < int(l) {
+			return 0, false, nil
+		}
+		d, err := rd.parseBinary(i, buf[p:p+int(l)])
+		if err != nil {
+			return 0, false, rd.wrap(err, i)
+		}
+		row[i] = d
+		p += int(l)
+	}
+	return p, true, nil
+}
+
+// nextBinarySlow reads one tuple field by field; it handles tuples that
+// straddle the end of the buffer and fields larger than the buffer.
+func (rd *Reader) nextBinarySlow(row []types.Datum) (bool, error) {
 	var b2 [2]byte
 	if _, err := io.ReadFull(rd.r, b2[:]); err != nil {
 		rd.done = true
@@ -411,14 +590,38 @@ func (rd *Reader) nextBinary(row []types.Datum) (bool, error) {
 			rd.done = true
 			return false, pgerror.New(CodeBadCopyFileFormat, "unexpected EOF in COPY data")
 		}
-		d, err := types.ParseBinary(rd.types[i], buf)
+		d, err := rd.parseBinary(i, buf)
 		if err != nil {
 			rd.done = true
 			return false, rd.wrap(err, i)
 		}
 		row[i] = d
 	}
+	if cap(rd.buf) > maxKeptBuf {
+		rd.buf = nil
+	}
 	return true, nil
+}
+
+// parseBinary decodes field i. Text values come from the intern table;
+// the common fixed-width types are decoded inline.
+func (rd *Reader) parseBinary(i int, b []byte) (types.Datum, error) {
+	switch t := rd.types[i]; t {
+	case types.Float8:
+		if len(b) == 8 {
+			return types.Datum{T: t, F: math.Float64frombits(binary.BigEndian.Uint64(b))}, nil
+		}
+	case types.Text, types.Varchar:
+		if s, ok := rd.interned(i, b); ok {
+			return types.Datum{T: t, S: s}, nil
+		}
+		d, err := types.ParseBinary(t, b)
+		if err == nil {
+			rd.intern(i, d.S)
+		}
+		return d, err
+	}
+	return types.ParseBinary(rd.types[i], b)
 }
 
 // FormatName returns the PostgreSQL name of f.
