@@ -116,7 +116,7 @@ func ServeFragment(ctx context.Context, p *planner.Plan, ref FragmentRef, sc Sca
 	if len(ref.Subqueries) > len(p.Subqueries) {
 		return pgerror.Newf(pgerror.CodeInternal, "fragment %d: %d subquery results for %d subqueries", ref.Scan, len(ref.Subqueries), len(p.Subqueries))
 	}
-	ec := &planner.EvalContext{}
+	ec := newEvalContext(ctx)
 	for _, vals := range ref.Subqueries {
 		ec.Subqueries = append(ec.Subqueries, planner.NewSubqueryResult(vals))
 	}

@@ -188,3 +188,55 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestPgSleepCancel checks that pg_sleep stops as soon as the statement's
+// context is cancelled (CancelRequest) or times out (statement_timeout),
+// with SQLSTATE 57014 and PostgreSQL's messages, in a projection and in a
+// WHERE evaluated inside a fragment. A pg_sleep that ignored the context
+// would make each case run for an hour.
+func TestPgSleepCancel(t *testing.T) {
+	c := smallCluster(0)
+	env := &planner.Env{Database: "benchmark", Params: []types.Datum{}}
+	for _, q := range []string{
+		"SELECT pg_sleep(3600)",
+		"SELECT hostname FROM cpu WHERE hostname = 'host_1' AND pg_sleep(3600) IS NULL",
+	} {
+		p, err := planner.Build(parse(t, q), c, env)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel)
+		err = Run(ctx, p, c, func([]types.Datum) error { return nil })
+		if pgerror.Code(err) != pgerror.CodeQueryCanceled || !strings.Contains(err.Error(), "canceling statement due to user request") {
+			t.Errorf("%s: cancel: err = %v (%s), want 57014 user request", q, err, pgerror.Code(err))
+		}
+		ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+		err = Run(ctx, p, c, func([]types.Datum) error { return nil })
+		cancel()
+		if pgerror.Code(err) != pgerror.CodeQueryCanceled || !strings.Contains(err.Error(), "statement timeout") {
+			t.Errorf("%s: timeout: err = %v (%s), want 57014 statement timeout", q, err, pgerror.Code(err))
+		}
+	}
+}
+
+// TestPgSleepNotFolded checks that pg_sleep, being volatile, is never
+// evaluated while planning: folding would call it without an executor
+// (no EvalContext.Sleep) and fail the build with 0A000.
+func TestPgSleepNotFolded(t *testing.T) {
+	c := smallCluster(0)
+	env := &planner.Env{Database: "benchmark", Params: []types.Datum{}}
+	for _, q := range []string{
+		"SELECT pg_sleep(3600)",
+		"SELECT pg_sleep(1 + 2) IS NULL",
+		"SELECT hostname FROM cpu WHERE pg_sleep(3600) IS NULL AND time < '2016-01-02'",
+	} {
+		p, err := planner.Build(parse(t, q), c, env)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if !strings.Contains(strings.Join(p.Explain(), "\n"), "pg_sleep") {
+			t.Errorf("%s: pg_sleep folded away:\n%s", q, strings.Join(p.Explain(), "\n"))
+		}
+	}
+}

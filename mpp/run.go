@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/longboatdb/longboat/planner"
 	"github.com/longboatdb/longboat/shard/store"
@@ -30,7 +31,7 @@ type Scanner interface {
 // datums). emit owns the row it is given. Run returns a 57014 error when ctx
 // is cancelled.
 func Run(ctx context.Context, p *planner.Plan, src Shards, emit func(row []types.Datum) error) error {
-	r := &runner{ctx: ctx, src: src, ec: &planner.EvalContext{}, q: &query{}}
+	r := &runner{ctx: ctx, src: src, ec: newEvalContext(ctx), q: &query{}}
 	for i, s := range ScanNodes(p) {
 		if r.q.scanIdx == nil {
 			r.q.scanIdx = make(map[*planner.Scan]int)
@@ -42,6 +43,23 @@ func Run(ctx context.Context, p *planner.Plan, src Shards, emit func(row []types
 		return canceled(ctx)
 	}
 	return err
+}
+
+// newEvalContext returns the EvalContext of one run under ctx.
+func newEvalContext(ctx context.Context) *planner.EvalContext {
+	return &planner.EvalContext{Sleep: func(d time.Duration) error { return sleep(ctx, d) }}
+}
+
+// sleep waits for d or until ctx is done (then it returns the 57014 error).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return canceled(ctx)
+	}
 }
 
 func canceled(ctx context.Context) error {

@@ -782,6 +782,7 @@ var funcArgTypes = map[string][]types.OID{
 	"date_bin":     {types.Interval, types.Timestamptz, types.Timestamptz},
 	"date_trunc":   {types.Text, types.Timestamptz},
 	"to_timestamp": {types.Float8},
+	"pg_sleep":     {types.Float8},
 	"__lb_extract": {types.Text, types.Timestamptz},
 	"date_part":    {types.Text, types.Timestamptz},
 	"round":        {types.Numeric, types.Int4},

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/longboatdb/longboat/sql/pgerror"
 	"github.com/longboatdb/longboat/sql/types"
@@ -18,6 +19,11 @@ const oidRegclass types.OID = 2205
 // plan runs. A Plan is immutable; every Run has its own EvalContext.
 type EvalContext struct {
 	Subqueries []*SubqueryResult
+	// Sleep waits for d or until the run is cancelled, whichever comes
+	// first, and then returns the run's cancellation error (nil after a
+	// full wait). The executor sets it (the planner does no I/O); without
+	// it pg_sleep() fails.
+	Sleep func(d time.Duration) error
 }
 
 // SubqueryResult is the materialised first column of a subquery.
@@ -913,6 +919,9 @@ func (e *Func) Eval(ec *EvalContext, row []types.Datum) (types.Datum, error) {
 			return types.NullOf(e.T), nil
 		}
 		args = append(args, d)
+	}
+	if e.fn.evalCtx != nil {
+		return e.fn.evalCtx(ec, e, args)
 	}
 	return e.fn.eval(e, args)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/longboatdb/longboat/sql/pgerror"
@@ -21,7 +22,10 @@ type funcDef struct {
 	min, max int  // arity; max < 0: variadic
 	ret      func(args []Expr) types.OID
 	eval     func(e *Func, a []types.Datum) (types.Datum, error)
-	env      func(env *Env, args []Expr) (Expr, error)
+	// evalCtx replaces eval for functions that need the run's
+	// EvalContext (pg_sleep); such functions must be volatile.
+	evalCtx func(ec *EvalContext, e *Func, a []types.Datum) (types.Datum, error)
+	env     func(env *Env, args []Expr) (Expr, error)
 }
 
 func fixed(t types.OID) func([]Expr) types.OID { return func([]Expr) types.OID { return t } }
@@ -153,6 +157,7 @@ var builtins = map[string]*funcDef{
 	"pg_typeof": {min: 1, max: 1, ret: fixed(types.Text), eval: func(e *Func, _ []types.Datum) (types.Datum, error) {
 		return types.NewText(typeName(e.Args[0].Type())), nil
 	}},
+	"pg_sleep": {min: 1, max: 1, strict: true, volatile: true, ret: fixed(types.Void), evalCtx: evalSleep},
 
 	// Time.
 	"time_bucket":  {min: 2, max: 3, strict: true, ret: secondArgTime, eval: evalTimeBucket},
@@ -284,6 +289,32 @@ var builtins = map[string]*funcDef{
 		}
 		return types.NewText(parts[n-1]), nil
 	}},
+}
+
+// evalSleep is pg_sleep(seconds double precision) returns void: it waits
+// through the executor's EvalContext.Sleep, so that a cancelled statement
+// (CancelRequest, statement timeout, disconnect) stops sleeping at once.
+// Zero, negative and NaN durations return at once, as in PostgreSQL; +Inf and
+// durations beyond time.Duration's range sleep until cancelled.
+func evalSleep(ec *EvalContext, _ *Func, a []types.Datum) (types.Datum, error) {
+	if ec == nil || ec.Sleep == nil {
+		return types.Datum{}, pgerror.Unsupported("pg_sleep() outside of a query")
+	}
+	secs := floatOf(a[0])
+	var d time.Duration
+	switch {
+	case math.IsNaN(secs) || secs <= 0:
+	case secs >= float64(math.MaxInt64)/float64(time.Second):
+		d = time.Duration(math.MaxInt64)
+	default:
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d > 0 {
+		if err := ec.Sleep(d); err != nil {
+			return types.Datum{}, err
+		}
+	}
+	return types.Datum{T: types.Void}, nil
 }
 
 func userFold(env *Env, _ []Expr) (Expr, error) {

@@ -34,6 +34,7 @@ const (
 	Char        OID = 18
 	Regproc     OID = 24
 	BPChar      OID = 1042
+	Void        OID = 2278 // result of functions called for their effect (pg_sleep); text "" and binary empty
 )
 
 // Datum is one SQL value. See the package documentation for which field holds

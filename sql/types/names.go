@@ -66,6 +66,8 @@ func TypeName(t OID) string {
 		return "oid[]"
 	case NameArray:
 		return "name[]"
+	case Void:
+		return "void"
 	}
 	return "???"
 }
@@ -78,7 +80,7 @@ func TypeLen(t OID) int16 {
 		return 1
 	case Int2:
 		return 2
-	case Int4, Float4, Oid, Regproc, Date:
+	case Int4, Float4, Oid, Regproc, Date, Void:
 		return 4
 	case Int8, Float8, Timestamp, Timestamptz:
 		return 8
