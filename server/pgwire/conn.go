@@ -53,6 +53,7 @@ type conn struct {
 
 	txn            byte
 	ignoreTillSync bool
+	reports        [][2]string // ParameterStatus (name, value) to send before ReadyForQuery
 	stmts          map[string]*prepared
 	portals        map[string]*portal
 
@@ -232,6 +233,10 @@ func (c *conn) readyForQuery() {
 	if c.stopping {
 		return
 	}
+	for _, ps := range c.reports {
+		c.send(&pgproto3.ParameterStatus{Name: ps[0], Value: ps[1]})
+	}
+	c.reports = c.reports[:0]
 	c.send(&pgproto3.ReadyForQuery{TxStatus: c.txn})
 	c.flush()
 }

@@ -24,7 +24,8 @@ import (
 //	sleep                     blocks until its context is cancelled
 //	error <SQLSTATE>          fails with that code at position 7
 //	internal                  fails with an uncoded error (XX000)
-//	begin / commit / rollback, insert ..., set ..., notice
+//	begin / commit / rollback, insert ..., notice
+//	set <name> = <value>      application_name is reported (ParameterStatus)
 //	copy <t> from stdin [binary]
 //	select * from no_such_table ...   42P01 at Prepare
 //
@@ -152,7 +153,16 @@ func (s *fakeSession) prepareOne(q string, declared []types.OID) (Statement, err
 	case strings.HasPrefix(lq, "insert"):
 		return &fakeStmt{exec: tagOnly("INSERT 0 1")}, nil
 	case strings.HasPrefix(lq, "set "):
-		return &fakeStmt{exec: tagOnly("SET")}, nil
+		// set application_name = v reports the new value, like PostgreSQL.
+		name, value, _ := strings.Cut(q[4:], "=")
+		name, value = strings.TrimSpace(name), strings.Trim(strings.TrimSpace(value), "'")
+		return &fakeStmt{exec: func(_ context.Context, _ []types.Datum, res ResultWriter) error {
+			if strings.EqualFold(name, "application_name") {
+				res.(ParameterReporter).ReportParameter("application_name", value)
+			}
+			res.SetTag("SET")
+			return nil
+		}}, nil
 	case lq == "notice":
 		return &fakeStmt{exec: func(_ context.Context, _ []types.Datum, res ResultWriter) error {
 			res.Notice("hello from the fake")

@@ -79,6 +79,17 @@ type ResultWriter interface {
 	Notice(msg string)
 }
 
+// ParameterReporter is an optional capability of the ResultWriter that
+// pgwire passes to Statement.Execute (check with a type assertion). A
+// statement that changes a run-time parameter PostgreSQL reports to clients
+// (GUC_REPORT: application_name, DateStyle, TimeZone, ...) calls
+// ReportParameter with the new value; pgwire sends a ParameterStatus message
+// just before the next ReadyForQuery, as PostgreSQL does. Clients such as
+// libpq (psycopg2) and pgjdbc keep their view of these parameters from it.
+type ParameterReporter interface {
+	ReportParameter(name, value string)
+}
+
 // Session is the SQL layer's per-connection state.
 type Session interface {
 	// Prepare parses query (one or more statements; zero statements for

@@ -27,7 +27,10 @@ type result struct {
 	err      error // first error from AddRow
 }
 
-var _ ResultWriter = (*result)(nil)
+var (
+	_ ResultWriter      = (*result)(nil)
+	_ ParameterReporter = (*result)(nil)
+)
 
 // rowBuffer holds encoded DataRow messages of a suspended portal.
 type rowBuffer struct {
@@ -108,6 +111,19 @@ func (r *result) CopyData() io.Reader {
 		return strings.NewReader("")
 	}
 	return r.copy
+}
+
+// ReportParameter queues a ParameterStatus for the next ReadyForQuery; a
+// later report of the same parameter replaces an earlier one.
+func (r *result) ReportParameter(name, value string) {
+	c := r.c
+	for i := range c.reports {
+		if c.reports[i][0] == name {
+			c.reports[i][1] = value
+			return
+		}
+	}
+	c.reports = append(c.reports, [2]string{name, value})
 }
 
 func (r *result) Notice(msg string) {

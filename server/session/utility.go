@@ -27,7 +27,7 @@ func (s *Session) utilityStatement(res *pgdialect.Result) (pgwire.Statement, err
 	case *pgdialect.Rollback:
 		return tagOnly(pgwire.KindRollback, "ROLLBACK"), nil
 	case *pgdialect.Set:
-		return &funcStmt{run: func(context.Context) (string, error) { return "SET", s.applySet(u) }}, nil
+		return &setStmt{s: s, u: u}, nil
 	case *pgdialect.Show:
 		return s.show(u)
 	case *pgdialect.ShowTables:
