@@ -17,6 +17,10 @@ const FormatVersion uint64 = 1
 // WriteBatchVersion is the first byte of every encoded WriteBatch.
 const WriteBatchVersion byte = 1
 
+// SeriesBatchVersion is the first byte of every encoded SeriesBatch (the
+// inter-node scan stream, batchcodec.go).
+const SeriesBatchVersion byte = 1
+
 // SnapshotVersion is the version byte after the snapshot stream magic.
 const SnapshotVersion byte = 1
 
@@ -249,6 +253,14 @@ func readCount(src []byte, limit uint64) (int, []byte, error) {
 	}
 	return int(n), rest, nil
 }
+
+// MaxSeriesBatchRows is the largest number of points of one encoded
+// SeriesBatch that DecodeSeriesBatch accepts; split longer runs first.
+const MaxSeriesBatchRows = maxDecodeValues
+
+// MaxSeriesBatchValues bounds points × fields of one encoded SeriesBatch, so
+// that a few bytes of constant streams cannot decode into gigabytes.
+const MaxSeriesBatchValues = 1 << 22
 
 // MaxWriteBatchRows is the largest number of rows of one table in one
 // WriteBatch; larger batches are rejected (split them before proposing).
