@@ -72,6 +72,12 @@ type DB struct {
 		closed    bool
 		shards    map[uint64]*Shard
 		snapshots map[*Snapshot]struct{}
+		// packed maps a shard to its block sequence counter at the end of
+		// its last complete block compaction: while the counter has not
+		// moved, no block was written and compacting again would find
+		// nothing. Kept in memory only (one pass per shard after a
+		// restart re-establishes it).
+		packed map[uint64]uint64
 	}
 	// inflight counts scans and snapshot streams using pdb; Add is called
 	// under mu while !closed, so Close can Wait for them.
@@ -116,6 +122,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	db := &DB{pdb: pdb, opts: o, log: o.Logger}
 	db.mu.shards = make(map[uint64]*Shard)
 	db.mu.snapshots = make(map[*Snapshot]struct{})
+	db.mu.packed = make(map[uint64]uint64)
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -210,6 +217,7 @@ func (db *DB) DropShard(id uint64) error {
 	}
 	s := db.mu.shards[id]
 	delete(db.mu.shards, id)
+	delete(db.mu.packed, id)
 	db.mu.Unlock()
 	if s != nil {
 		_ = s.Close()
@@ -283,6 +291,29 @@ func (db *DB) Compact(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// isPacked reports whether shard id's blocks were completely compacted
+// when its block sequence counter was nextSeq.
+func (db *DB) isPacked(id, nextSeq uint64) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	seq, ok := db.mu.packed[id]
+	return ok && seq == nextSeq
+}
+
+func (db *DB) setPacked(id, nextSeq uint64) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.mu.packed[id] = nextSeq
+}
+
+// clearPacked forgets that shard id was compacted (its blocks were
+// replaced wholesale).
+func (db *DB) clearPacked(id uint64) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	delete(db.mu.packed, id)
 }
 
 // pebbleLogger bridges Pebble's logger to slog.

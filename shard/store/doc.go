@@ -108,12 +108,20 @@
 //
 // Flush cuts a series' buffer into groups, so a busy series accumulates
 // many small groups, and out-of-order or overwriting writes make groups
-// overlap. CompactBlocks (run by DB.Compact for every open shard) rewrites
-// a series whose groups overlap or could be packed into fewer groups: it
-// reads the series through the scan path (merged, latest write wins) and
-// replaces all its blocks in one Pebble batch (a range delete followed by
-// the new blocks, with fresh seqs). Buffered points are untouched and keep
-// winning. DB.Compact then compacts Pebble itself.
+// overlap. Shard.Compact (raftsm runs it when a shard goes idle) and
+// CompactBlocks rewrite such series window by window: a window is a run of
+// whole overlap clusters of about 64 blocks' worth of rows, rewritten when
+// it has overlapping groups or more than one group beyond the
+// ceil(rows/MaxBlockPoints) it needs. A window is read through the scan
+// path (merged, latest write wins) and encoded without any lock; only its
+// commit takes applyMu, re-checks that the series is live and gained no
+// group since the plan, and replaces the window in one Pebble batch (range
+// deletions over the window's minTime range, then the new blocks with
+// fresh seqs). Buffered points are untouched and keep winning. Compact
+// then has Pebble compact the rewritten key range so the old blocks leave
+// the disk; DB.Compact does the whole keyspace. A shard whose block
+// sequence counter has not moved since its last complete compaction is
+// skipped without reading anything.
 //
 // # Pebble tuning
 //

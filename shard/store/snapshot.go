@@ -181,6 +181,7 @@ func (s *Shard) RecoverFromSnapshot(r io.Reader, done <-chan struct{}) error {
 	if closed {
 		return ErrClosed
 	}
+	s.db.clearPacked(s.id)
 	if err := s.recover(r, done); err != nil {
 		// Leave no half-recovered shard behind.
 		start, end := shardBounds(s.id)
