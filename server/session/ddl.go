@@ -72,6 +72,9 @@ func tableFromAST(n *ast.CreateTableStmt) (shard.Table, error) {
 		}
 		if ct == shard.TypeNumeric {
 			col.Width, col.Scale = cd.Tp.GetFlen(), cd.Tp.GetDecimal()
+			if col.Width > 0 && col.Scale < 0 {
+				col.Scale = 0 // numeric(p) is numeric(p,0)
+			}
 		}
 		for _, o := range cd.Options {
 			switch o.Tp {

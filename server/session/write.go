@@ -36,12 +36,22 @@ func (s *Session) newWriter(ctx context.Context, db *shard.Database, t *shard.Ta
 	return ingest.NewWriter(ctx, committer{s}, db, t, ingest.Options{})
 }
 
-// checkWidth enforces varchar(n).
+// checkWidth enforces the column type modifiers and NOT NULL: varchar(n)
+// lengths, and numeric(p,s), whose values it rounds in row to the column's
+// scale (22003 when they exceed the precision), as PostgreSQL stores them.
 func checkWidth(t *shard.Table, row []types.Datum) error {
 	for i := range t.Columns {
 		c := &t.Columns[i]
 		if c.Width > 0 && c.Type == shard.TypeVarchar && !row[i].Null && len([]rune(row[i].S)) > c.Width {
 			return pgerror.Newf(pgerror.CodeStringDataRightTrunc, "value too long for type character varying(%d)", c.Width)
+		}
+		if c.Width > 0 && c.Type == shard.TypeNumeric && !row[i].Null {
+			// Scale < 0: numeric(p) stored by catalogs before it meant 0.
+			v, err := types.NumericTypmod(row[i].S, c.Width, max(c.Scale, 0))
+			if err != nil {
+				return err
+			}
+			row[i].S = v
 		}
 		if c.NotNull && row[i].Null {
 			return pgerror.Newf(pgerror.CodeNotNullViolation, "null value in column %q of relation %q violates not-null constraint", c.Name, t.Name)

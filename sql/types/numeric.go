@@ -2,6 +2,7 @@ package types
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 
 	"github.com/longboatdb/longboat/sql/pgerror"
@@ -361,6 +362,33 @@ func roundNumericToInt(s string) (neg bool, digits string, ok bool) {
 		return false, "0", true
 	}
 	return neg, ip, true
+}
+
+// NumericTypmod applies the type modifier of a numeric(precision, scale)
+// column to canonical numeric text s, as PostgreSQL does when a value is
+// stored: it rounds to scale digits after the point (half away from zero,
+// padding with zeros: 1.5 in numeric(8,3) is 1.500) and fails with 22003
+// "numeric field overflow" when more than precision-scale digits remain
+// before the point. NaN passes; ±Infinity fails, as in PostgreSQL 15.
+func NumericTypmod(s string, precision, scale int) (string, error) {
+	switch numericRank(s) {
+	case 2:
+		return s, nil
+	case -1, 1:
+		return "", pgerror.WithDetail(pgerror.New(pgerror.CodeNumericOutOfRange, "numeric field overflow"),
+			fmt.Sprintf("A field with precision %d, scale %d cannot hold an infinite value.", precision, scale))
+	}
+	r := roundNumeric(s, scale)
+	_, ip, _ := splitNumeric(r)
+	if maxInt := precision - scale; len(strings.TrimLeft(ip, "0")) > maxInt {
+		bound := "1"
+		if maxInt > 0 {
+			bound = fmt.Sprintf("10^%d", maxInt)
+		}
+		return "", pgerror.WithDetail(pgerror.New(pgerror.CodeNumericOutOfRange, "numeric field overflow"),
+			fmt.Sprintf("A field with precision %d, scale %d must round to an absolute value less than %s.", precision, scale, bound))
+	}
+	return r, nil
 }
 
 // roundNumeric rounds canonical numeric text to scale digits after the point,
