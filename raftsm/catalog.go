@@ -6,11 +6,97 @@ import (
 	"github.com/longboatdb/longboat/shard"
 )
 
-// Node is one entry of the node registry: a Longboat node and the Raft
-// address of its NodeHost. Raft replica IDs equal node IDs in every group.
+// Node is one entry of the node registry (the logical topology): a Longboat
+// node, the Raft address of its NodeHost and the addresses it serves on.
+// Raft replica IDs equal node IDs in every group.
 type Node struct {
 	ID       uint64 `json:"id"`
 	RaftAddr string `json:"raft_addr"`
+	// RPCAddr and PGAddr are the node's inter-node RPC and PostgreSQL
+	// addresses, as the node reported them (empty in single-node mode).
+	RPCAddr string `json:"rpc_addr,omitempty"`
+	PGAddr  string `json:"pg_addr,omitempty"`
+	// ProductVersion is the version the node last reported.
+	ProductVersion string `json:"product_version,omitempty"`
+	// State is the node's lifecycle state ("" in single-node mode).
+	State NodeState `json:"state,omitempty"`
+	// JoinedView is the view that added the node (1 for the init members).
+	JoinedView uint64 `json:"joined_view,omitempty"`
+}
+
+// NodeState is a node's lifecycle state in the logical topology
+// (DESIGN §7). A node proposes its own JOINING/IDLE/HEALTHY; the meta leader
+// marks it DOWN; LEAVING and REMOVED come from leave and remove commands.
+type NodeState string
+
+// Node states.
+const (
+	// NodeInitializing: no meta replica yet; waiting for init or join.
+	// Never stored in the registry: a node in it is not registered.
+	NodeInitializing NodeState = "INITIALIZING"
+	// NodeJoining: admitted, catching up with the catalog.
+	NodeJoining NodeState = "JOINING"
+	// NodeIdle: caught up; no data replica placed on it yet (or some of
+	// them not started yet).
+	NodeIdle NodeState = "IDLE"
+	// NodeHealthy: every data replica placed on it is running.
+	NodeHealthy NodeState = "HEALTHY"
+	// NodeDown: unreachable for longer than ClusterConfig.DeadNodeTimeout
+	// (set by the meta leader); its replicas are re-created elsewhere.
+	NodeDown NodeState = "DOWN"
+	// NodeLeaving: asked to leave; its replicas are moved away, then it is
+	// removed.
+	NodeLeaving NodeState = "LEAVING"
+	// NodeRemoved: no longer part of the cluster. Its ID is never reused.
+	NodeRemoved NodeState = "REMOVED"
+)
+
+// placeable reports whether new replicas may be placed on a node in state s.
+// "" is a node registered by the single-node bootstrap.
+func (s NodeState) placeable() bool {
+	switch s {
+	case "", NodeIdle, NodeHealthy:
+		return true
+	}
+	return false
+}
+
+// ClusterInfo identifies a cluster: the tag generated at init and the
+// versions it was initialised with.
+type ClusterInfo struct {
+	Tag             string `json:"tag,omitempty"`
+	ProductVersion  string `json:"product_version,omitempty"`
+	ProtocolVersion uint32 `json:"protocol_version,omitempty"`
+}
+
+// MovePhase is the step a replica move is at.
+type MovePhase string
+
+// Move phases, in order.
+const (
+	// MoveLearning: the new replica is (being) added as a non-voting
+	// member and is catching up.
+	MoveLearning MovePhase = "learning"
+	// MovePromoting: the new replica reported it has caught up; the
+	// shard's leader promotes it to voter, removes the old replica and
+	// proposes finish_move.
+	MovePromoting MovePhase = "promoting"
+)
+
+// ShardMove is a replica move in progress: a replica of shard ShardID is
+// added on node To (non-voting, then promoted) and the one on node From is
+// removed (From 0: a pure addition).
+type ShardMove struct {
+	ShardID uint64    `json:"shard_id"`
+	From    uint64    `json:"from,omitempty"`
+	To      uint64    `json:"to"`
+	Phase   MovePhase `json:"phase,omitempty"`
+}
+
+// ShardReplica names the replica of a shard on a node.
+type ShardReplica struct {
+	ShardID uint64 `json:"shard_id"`
+	NodeID  uint64 `json:"node_id"`
 }
 
 // IDCounters are the next IDs the meta state machine hands out. They only
@@ -41,6 +127,19 @@ type Catalog struct {
 	Partitions  shard.PartitionTable `json:"partitions"`
 	Nodes       []Node               `json:"nodes"` // sorted by ID
 	NextIDs     IDCounters           `json:"next_ids"`
+	// View numbers the logical topology: every applied join, leave and
+	// removal bumps it.
+	View uint64 `json:"view,omitempty"`
+	// Cluster is set by a cluster init (empty for the single-node
+	// bootstrap).
+	Cluster ClusterInfo `json:"cluster,omitzero"`
+	// Moves are the replica moves in progress, sorted by shard ID (at most
+	// one per shard).
+	Moves []ShardMove `json:"moves,omitempty"`
+	// Retired lists the replicas removed from a shard's Raft group, sorted.
+	// Dragonboat never lets a removed replica ID back into a group, so
+	// placement never picks them again.
+	Retired []ShardReplica `json:"retired,omitempty"`
 
 	dbByName map[string]int
 	dbByID   map[uint32]int
@@ -122,6 +221,25 @@ func (c *Catalog) ShardsOnNode(id uint64) []shard.ShardInfo {
 	return out
 }
 
+// Move returns the move in progress of shard id.
+func (c *Catalog) Move(id uint64) (ShardMove, bool) {
+	i := sort.Search(len(c.Moves), func(i int) bool { return c.Moves[i].ShardID >= id })
+	if i < len(c.Moves) && c.Moves[i].ShardID == id {
+		return c.Moves[i], true
+	}
+	return ShardMove{}, false
+}
+
+// retired reports whether the replica of shard on node was removed from the
+// shard's Raft group.
+func (c *Catalog) retired(shardID, nodeID uint64) bool {
+	i := sort.Search(len(c.Retired), func(i int) bool {
+		r := c.Retired[i]
+		return r.ShardID > shardID || (r.ShardID == shardID && r.NodeID >= nodeID)
+	})
+	return i < len(c.Retired) && c.Retired[i] == ShardReplica{ShardID: shardID, NodeID: nodeID}
+}
+
 // Shard returns the partition-table row of shard id.
 func (c *Catalog) Shard(id uint64) (shard.ShardInfo, bool) {
 	for _, s := range c.Partitions.Shards {
@@ -143,6 +261,10 @@ func (c *Catalog) clone() *Catalog {
 		Partitions:  shard.PartitionTable{Version: c.Partitions.Version, Shards: make([]shard.ShardInfo, len(c.Partitions.Shards))},
 		Nodes:       append([]Node(nil), c.Nodes...),
 		NextIDs:     c.NextIDs,
+		View:        c.View,
+		Cluster:     c.Cluster,
+		Moves:       append([]ShardMove(nil), c.Moves...),
+		Retired:     append([]ShardReplica(nil), c.Retired...),
 	}
 	for i, t := range c.TableList {
 		t.Columns = append([]shard.Column(nil), t.Columns...)

@@ -59,6 +59,12 @@ func FuzzMetaCommand(f *testing.F) {
 		`{"op":"expire_shards","now":9223372036854775807}`,
 		`{"op":"drop_database","name":"longboat"}`,
 		`{"op":"init","nodes":[{"id":0,"raft_addr":""}]}`,
+		`{"op":"join","node":{"id":7,"raft_addr":"g:1"},"cluster":{"product_version":"1.0","protocol_version":1}}`,
+		`{"op":"set_state","node_id":2,"state":"DOWN"}`,
+		`{"op":"begin_move","move":{"shard_id":16,"from":1,"to":2}}`,
+		`{"op":"finish_move","move":{"shard_id":16,"from":1,"to":2}}`,
+		`{"op":"remove_node","node_id":1,"lenient":true}`,
+		`{"op":"leave","node_id":2}`,
 		`[]`, `null`, `{"op":1}`,
 	}
 	for _, s := range seeds {

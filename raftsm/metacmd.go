@@ -29,8 +29,15 @@ type metaCommand struct {
 	DatabaseID uint32          `json:"database_id,omitempty"` // *_table, ensure_shards
 	Partitions []int64         `json:"partitions,omitempty"`  // ensure_shards
 	Now        int64           `json:"now,omitempty"`         // expire_shards: µs since epoch, from the proposer's clock
-	// Lenient is IF EXISTS / IF NOT EXISTS.
+	// Lenient is IF EXISTS / IF NOT EXISTS (remove_node: force).
 	Lenient bool `json:"lenient,omitempty"`
+	// Cluster is the cluster identity of a cluster init, or the joining
+	// node's tag and versions of a join.
+	Cluster *ClusterInfo `json:"cluster,omitempty"`
+	Node    *Node        `json:"node,omitempty"`    // join, set_state (addresses, versions)
+	NodeID  uint64       `json:"node_id,omitempty"` // leave, remove_node, set_state
+	State   NodeState    `json:"state,omitempty"`   // set_state
+	Move    *ShardMove   `json:"move,omitempty"`    // *_move
 }
 
 // Meta command ops.
@@ -44,6 +51,15 @@ const (
 	opAddColumns     = "add_columns"
 	opEnsureShards   = "ensure_shards"
 	opExpireShards   = "expire_shards"
+	// Logical topology (cluster_cmd.go).
+	opJoin         = "join"
+	opLeave        = "leave"
+	opRemoveNode   = "remove_node"
+	opSetState     = "set_state"
+	opBeginMove    = "begin_move"
+	opMoveCaughtUp = "move_caught_up"
+	opFinishMove   = "finish_move"
+	opAbortMove    = "abort_move"
 )
 
 // metaResult is the success answer of a meta command.
@@ -53,6 +69,13 @@ type metaResult struct {
 	Dropped []uint64          `json:"dropped,omitempty"` // shards removed from the partition table
 	Tables  []uint32          `json:"tables,omitempty"`  // tables removed
 	Table   *shard.Table      `json:"table,omitempty"`   // add_columns
+	// View is the view after a join, leave or removal (join: the view
+	// that holds the node).
+	View uint64 `json:"view,omitempty"`
+	// Cluster is the cluster identity (init, join).
+	Cluster *ClusterInfo `json:"cluster,omitempty"`
+	// AlreadyInitialized: a cluster init found the same init applied.
+	AlreadyInitialized bool `json:"already_initialized,omitempty"`
 }
 
 // metaError is a business error of a meta command.
@@ -71,6 +94,10 @@ func metaErrorf(code, format string, args ...any) *metaError {
 
 // DefaultDatabase is the database the single-node bootstrap creates.
 const DefaultDatabase = "longboat"
+
+// DefaultReplicas is the replica count of a database created without one
+// (capped at the number of nodes that can take replicas).
+const DefaultReplicas = 3
 
 // Database defaults filled by the meta state machine.
 const (
@@ -111,6 +138,22 @@ func applyMeta(st *Catalog, c *metaCommand) (res metaResult, merr *metaError, ch
 		return applyEnsureShards(st, c)
 	case opExpireShards:
 		return applyExpireShards(st, c)
+	case opJoin:
+		return applyJoin(st, c)
+	case opLeave:
+		return applyLeave(st, c)
+	case opRemoveNode:
+		return applyRemoveNode(st, c)
+	case opSetState:
+		return applySetState(st, c)
+	case opBeginMove:
+		return applyBeginMove(st, c)
+	case opMoveCaughtUp:
+		return applyMoveCaughtUp(st, c)
+	case opFinishMove:
+		return applyFinishMove(st, c)
+	case opAbortMove:
+		return applyAbortMove(st, c)
 	default:
 		return res, metaErrorf(pgerror.CodeInternal, "unknown meta command %q", c.Op), false
 	}
@@ -137,6 +180,13 @@ func sortedNodes(in []Node) ([]Node, *metaError) {
 	return out, nil
 }
 
+// applyInit initialises the meta state. Without c.Cluster it is the
+// single-node (or static MetaMembers) bootstrap, proposed on every start:
+// applied again it succeeds while every listed node is registered at the
+// same address. With c.Cluster it is a cluster init (Host.InitCluster): the
+// members are registered IDLE in view 1, the tag and versions recorded; the
+// same member set again answers the existing identity, another one is
+// refused. Both create database "longboat" with replicas = min(3, nodes).
 func applyInit(st *Catalog, c *metaCommand) (metaResult, *metaError, bool) {
 	nodes, merr := sortedNodes(c.Nodes)
 	if merr != nil {
@@ -147,19 +197,44 @@ func applyInit(st *Catalog, c *metaCommand) (metaResult, *metaError, bool) {
 	}
 	if st.Initialized {
 		// Idempotent: the same init again succeeds, a different one is refused.
+		if c.Cluster != nil {
+			if !sameInitMembers(st, nodes) {
+				return metaResult{}, metaErrorf(CodeClusterRefused, "cluster already initialized with other meta nodes (%s); refusing init with %s",
+					formatMembers(initMembers(st)), formatMembers(nodes)), false
+			}
+			info := st.Cluster
+			return metaResult{Cluster: &info, View: st.View, AlreadyInitialized: true}, nil, false
+		}
 		for _, n := range nodes {
-			if got, ok := st.Node(n.ID); !ok || got != n {
+			if got, ok := st.Node(n.ID); !ok || got.RaftAddr != n.RaftAddr {
 				return metaResult{}, metaErrorf(pgerror.CodeInvalidParameterValue, "cluster already initialized with other members (node %d at %q)", n.ID, n.RaftAddr), false
 			}
 		}
 		return metaResult{}, nil, false
 	}
 	st.Initialized = true
+	st.View = 1
+	for i := range nodes {
+		nodes[i].JoinedView = 1
+		if c.Cluster != nil {
+			nodes[i].State = NodeIdle
+		}
+	}
 	st.Nodes = nodes
+	var info *ClusterInfo
+	if c.Cluster != nil {
+		st.Cluster = *c.Cluster
+		info = &st.Cluster
+	}
 	bump(st)
 	res, merr, _ := applyCreateDatabase(st, &metaCommand{Op: opCreateDatabase, Lenient: true, Database: &shard.Database{
-		Name: DefaultDatabase, Replicas: 1, PartitionInterval: DefaultPartitionInterval, SlotGroups: 1,
+		Name: DefaultDatabase, PartitionInterval: DefaultPartitionInterval, SlotGroups: 1,
 	}})
+	if info != nil {
+		cp := *info
+		res.Cluster = &cp
+	}
+	res.View = st.View
 	return res, merr, true
 }
 
@@ -226,11 +301,15 @@ func applyCreateDatabase(st *Catalog, c *metaCommand) (metaResult, *metaError, b
 		}
 		return metaResult{}, metaErrorf(pgerror.CodeDuplicateDatabase, "database %q already exists", d.Name), false
 	}
+	n := placeableNodes(st)
+	if d.Replicas <= 0 {
+		d.Replicas = DefaultReplicas
+	}
+	if n > 0 && d.Replicas > n {
+		d.Replicas = n
+	}
 	if d.Replicas <= 0 {
 		d.Replicas = 1
-	}
-	if n := len(st.Nodes); n > 0 && d.Replicas > n {
-		d.Replicas = n
 	}
 	if d.PartitionInterval == 0 {
 		d.PartitionInterval = DefaultPartitionInterval
@@ -288,6 +367,7 @@ func applyDropDatabase(st *Catalog, c *metaCommand) (metaResult, *metaError, boo
 	}
 	st.Partitions.Shards = shards
 	if len(res.Dropped) > 0 {
+		forgetShards(st, res.Dropped)
 		bumpPartitions(st)
 	}
 	bump(st)
@@ -451,31 +531,13 @@ func containsColumn(cols []shard.Column, name string) bool {
 	return false
 }
 
-// placeReplicas picks k nodes for shard id: consecutive nodes of the sorted
-// registry starting at id mod n, so that successive shards (and so their
-// initial leaders, roughly) spread over the nodes.
-func placeReplicas(nodes []Node, id uint64, k int) []uint64 {
-	n := len(nodes)
-	if n == 0 {
-		return nil
-	}
-	k = min(max(k, 1), n)
-	out := make([]uint64, 0, k)
-	start := int(id % uint64(n))
-	for j := 0; j < k; j++ {
-		out = append(out, nodes[(start+j)%n].ID)
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
-	return out
-}
-
 func applyEnsureShards(st *Catalog, c *metaCommand) (metaResult, *metaError, bool) {
 	di := findDatabaseID(st, c.DatabaseID)
 	if di < 0 {
 		return metaResult{}, metaErrorf(pgerror.CodeInvalidCatalogName, "database %d does not exist", c.DatabaseID), false
 	}
-	if len(st.Nodes) == 0 {
-		return metaResult{}, metaErrorf(pgerror.CodeUnavailable, "no nodes registered"), false
+	if placeableNodes(st) == 0 {
+		return metaResult{}, metaErrorf(pgerror.CodeUnavailable, "no node can take replicas (%d registered)", len(st.Nodes)), false
 	}
 	d := st.Databases[di]
 	width := d.PartitionInterval.Microseconds()
@@ -500,7 +562,7 @@ func applyEnsureShards(st *Catalog, c *metaCommand) (metaResult, *metaError, boo
 			s := shard.ShardInfo{
 				ID: id, Database: d.ID, PartitionStart: p, PartitionEnd: p + width,
 				SlotGroup: g, SlotGroups: d.SlotGroups,
-				Replicas: placeReplicas(st.Nodes, id, d.Replicas),
+				Replicas: placeReplicas(st, id, d.Replicas),
 				State:    shard.ShardActive,
 			}
 			st.Partitions.Shards = append(st.Partitions.Shards, s)
@@ -538,6 +600,7 @@ func applyExpireShards(st *Catalog, c *metaCommand) (metaResult, *metaError, boo
 	if len(res.Dropped) == 0 {
 		return res, nil, false
 	}
+	forgetShards(st, res.Dropped)
 	bumpPartitions(st)
 	bump(st)
 	return res, nil, true

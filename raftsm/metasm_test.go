@@ -94,6 +94,15 @@ func formatMetaResult(r sm.Result) string {
 	if res.Table != nil {
 		parts = append(parts, "table="+formatTableCols(res.Table.Columns))
 	}
+	if res.View != 0 {
+		parts = append(parts, fmt.Sprintf("view=%d", res.View))
+	}
+	if res.Cluster != nil {
+		parts = append(parts, fmt.Sprintf("cluster=%s/%s/%d", res.Cluster.Tag, res.Cluster.ProductVersion, res.Cluster.ProtocolVersion))
+	}
+	if res.AlreadyInitialized {
+		parts = append(parts, "already-initialized")
+	}
 	return strings.TrimSpace("ok " + strings.Join(parts, " "))
 }
 
@@ -112,8 +121,15 @@ func formatCatalog(c *Catalog) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "version=%d initialized=%t partitions=v%d next: db=%d table=%d shard=%d\n",
 		c.Version, c.Initialized, c.Partitions.Version, c.NextIDs.Database, c.NextIDs.Table, c.NextIDs.Shard)
+	if c.View != 0 || c.Cluster != (ClusterInfo{}) {
+		fmt.Fprintf(&b, "view=%d cluster=%s/%s/%d\n", c.View, c.Cluster.Tag, c.Cluster.ProductVersion, c.Cluster.ProtocolVersion)
+	}
 	for _, n := range c.Nodes {
-		fmt.Fprintf(&b, "node %d %s\n", n.ID, n.RaftAddr)
+		fmt.Fprintf(&b, "node %d %s", n.ID, n.RaftAddr)
+		if n.State != "" {
+			fmt.Fprintf(&b, " %s joined=v%d rpc=%s pg=%s version=%s", n.State, n.JoinedView, n.RPCAddr, n.PGAddr, n.ProductVersion)
+		}
+		b.WriteByte('\n')
 	}
 	for _, d := range c.Databases {
 		fmt.Fprintf(&b, "db %d %s replicas=%d interval=%s ttl=%s slot_groups=%d\n", d.ID, d.Name, d.Replicas, d.PartitionInterval, d.TTL, d.SlotGroups)
@@ -123,6 +139,12 @@ func formatCatalog(c *Catalog) string {
 	}
 	for _, s := range c.Partitions.Shards {
 		fmt.Fprintf(&b, "shard %d db=%d [%d,%d) group=%d/%d replicas=%v\n", s.ID, s.Database, s.PartitionStart, s.PartitionEnd, s.SlotGroup, s.SlotGroups, s.Replicas)
+	}
+	for _, m := range c.Moves {
+		fmt.Fprintf(&b, "move shard=%d from=%d to=%d %s\n", m.ShardID, m.From, m.To, m.Phase)
+	}
+	for _, r := range c.Retired {
+		fmt.Fprintf(&b, "retired shard=%d node=%d\n", r.ShardID, r.NodeID)
 	}
 	return b.String()
 }
