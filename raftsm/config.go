@@ -60,6 +60,11 @@ type Config struct {
 	SnapshotEntries, CompactionOverhead uint64
 	// MetaSnapshotEntries of the meta group. Default 1000.
 	MetaSnapshotEntries uint64
+	// IdleCompactAfter is how long a local data replica must apply nothing
+	// before the idle compactor packs its blocks and snapshots it with a
+	// compaction overhead of 0, dropping its whole Raft log (see
+	// compaction.go). Default 5s; negative disables.
+	IdleCompactAfter time.Duration
 
 	// ReconcileInterval is how often the reconciler re-checks replicas even
 	// without a catalog change. Default 1s.
@@ -123,6 +128,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MetaSnapshotEntries == 0 {
 		c.MetaSnapshotEntries = 1000
+	}
+	if c.IdleCompactAfter == 0 {
+		c.IdleCompactAfter = 5 * time.Second
 	}
 	if c.ReconcileInterval == 0 {
 		c.ReconcileInterval = time.Second

@@ -105,9 +105,10 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	} else {
 		h.log.Debug("local replicas caught up", "took", time.Since(t0))
 	}
-	h.wg.Add(2)
+	h.wg.Add(3)
 	go h.reconcileLoop()
 	go h.ttlLoop()
+	go h.compactLoop()
 	return h, nil
 }
 
