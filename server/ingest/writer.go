@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/longboatdb/longboat/shard"
 	"github.com/longboatdb/longboat/shard/store"
@@ -18,20 +19,36 @@ type Committer interface {
 	// EnsureShards creates the shards of the given partitions if missing.
 	EnsureShards(ctx context.Context, dbID uint32, partitionStarts []int64) ([]shard.ShardInfo, error)
 	// Write commits one batch to one shard (quorum commit, then applied).
+	// wb is not retained after Write returns. Write is called concurrently
+	// for different shards, never for the same shard by one Writer.
 	Write(ctx context.Context, shardID uint64, wb *store.WriteBatch) error
 }
 
 // Options tune a Writer.
 type Options struct {
-	// BatchRows is the number of rows per shard batch that triggers a commit
-	// (default 16384).
+	// BatchRows is the largest number of rows of one shard batch (default
+	// 16384).
 	BatchRows int
-	// Inflight is the number of batches committed concurrently (default 2).
+	// MinBatchRows is the size at which a shard's batch is committed as
+	// soon as the shard has no batch of this Writer in flight (default
+	// 4096). Smaller batches shorten the wait at Close; larger ones cost
+	// less per row.
+	MinBatchRows int
+	// Inflight bounds the batches full but not yet committed, over all
+	// shards (default 4). Add blocks while the bound is reached.
 	Inflight int
+	// Pool, if set, recycles the row buffers of committed batches.
+	Pool *Pool
 }
 
 // Writer routes rows of one table to shards. It is not safe for concurrent
 // use; one Writer serves one statement.
+//
+// Each shard has a lane: the batch being filled, and a queue of full
+// batches that one goroutine commits in order. So batches of one shard
+// commit one at a time and in the order of their rows (a later row for the
+// same series and time wins, as in a single batch), while batches of
+// different shards commit concurrently, and parsing goes on meanwhile.
 type Writer struct {
 	ctx   context.Context
 	c     Committer
@@ -42,16 +59,27 @@ type Writer struct {
 	field []int // column indexes of fields
 	fids  []uint16
 
-	pt      *shard.PartitionTable
-	route   map[routeKey]uint64 // (partition, group) → shard ID
-	pending map[uint64]*builder
-	rows    int64
-
-	sem  chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	err  error // first commit error
+	pt    *shard.PartitionTable
+	route map[routeKey]*lane
+	lanes []*lane // in creation order
+	last  struct {
+		ok   bool
+		key  routeKey
+		lane *lane
+	}
+	lastDist struct {
+		ok    bool
+		value string
+		group int
+	}
+	rows int64
 	tagv []string
+
+	slots  chan struct{} // one token per batch queued or committing
+	wg     sync.WaitGroup
+	failed atomic.Bool // err is set
+	mu     sync.Mutex
+	err    error // first commit error
 }
 
 type routeKey struct {
@@ -59,21 +87,39 @@ type routeKey struct {
 	group int
 }
 
+// lane is one shard's part of a Writer. cur belongs to the Writer's
+// goroutine; the queue is shared with the lane's committer goroutine.
+type lane struct {
+	sid  uint64
+	cur  *builder
+	busy atomic.Bool // a batch is queued or committing
+
+	mu      sync.Mutex
+	queue   []*builder
+	running bool // a committer goroutine owns the queue
+}
+
 // NewWriter returns a Writer for rows of tbl in db. ctx bounds every commit.
 func NewWriter(ctx context.Context, c Committer, db *shard.Database, tbl *shard.Table, opts Options) *Writer {
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 16384
 	}
+	if opts.BatchRows > store.MaxWriteBatchRows {
+		opts.BatchRows = store.MaxWriteBatchRows
+	}
+	if opts.MinBatchRows <= 0 {
+		opts.MinBatchRows = 4096
+	}
+	opts.MinBatchRows = min(opts.MinBatchRows, opts.BatchRows)
 	if opts.Inflight <= 0 {
-		opts.Inflight = 2
+		opts.Inflight = 4
 	}
 	w := &Writer{
 		ctx: ctx, c: c, db: db, tbl: tbl, opts: opts,
-		tags:    tbl.Tags,
-		field:   tbl.Fields(),
-		route:   make(map[routeKey]uint64),
-		pending: make(map[uint64]*builder),
-		sem:     make(chan struct{}, opts.Inflight),
+		tags:  tbl.Tags,
+		field: tbl.Fields(),
+		route: make(map[routeKey]*lane),
+		slots: make(chan struct{}, opts.Inflight),
 	}
 	for _, i := range w.field {
 		w.fids = append(w.fids, tbl.Columns[i].ID)
@@ -83,7 +129,8 @@ func NewWriter(ctx context.Context, c Committer, db *shard.Database, tbl *shard.
 }
 
 // Add routes one row (in table column order, values already of the column
-// types). The row slice may be reused by the caller after Add returns.
+// types). The row slice may be reused by the caller after Add returns. Add
+// blocks while Options.Inflight batches wait for their commit.
 func (w *Writer) Add(row []types.Datum) error {
 	if err := w.firstErr(); err != nil {
 		return err
@@ -103,33 +150,36 @@ func (w *Writer) Add(row []types.Datum) error {
 			w.tagv[i] = d.S
 		}
 	}
-	group := 0
-	if w.db.SlotGroups > 1 && len(w.tagv) > 0 {
-		group = shard.SlotGroup(shard.Slot(w.tagv[0]), w.db.SlotGroups)
-	}
-	rk := routeKey{part: shard.PartitionStart(td.I, w.db.PartitionInterval), group: group}
-	sid, ok := w.route[rk]
-	if !ok {
+	rk := routeKey{part: shard.PartitionStart(td.I, w.db.PartitionInterval), group: w.group()}
+	l := w.last.lane
+	if !w.last.ok || w.last.key != rk {
 		var err error
-		if sid, err = w.resolve(rk); err != nil {
+		if l, err = w.laneFor(rk); err != nil {
 			return err
 		}
-		w.route[rk] = sid
+		w.last.ok, w.last.key, w.last.lane = true, rk, l
 	}
-	b := w.pending[sid]
-	if b == nil {
-		b = newBuilder(w.tbl, w.field, w.fids)
-		w.pending[sid] = b
+	if l.cur == nil {
+		l.cur = w.opts.Pool.get(w.tbl, w.field, w.fids)
 	}
-	if err := b.add(w.tagv, td.I, row); err != nil {
-		return err
-	}
+	l.cur.add(w.tagv, td.I, row)
 	w.rows++
-	if b.n >= w.opts.BatchRows {
-		delete(w.pending, sid)
-		w.commit(sid, b)
+	if n := l.cur.n; n >= w.opts.BatchRows || n >= w.opts.MinBatchRows && !l.busy.Load() {
+		return w.ship(l)
 	}
 	return nil
+}
+
+// group returns the slot group of the row whose tags are in w.tagv.
+func (w *Writer) group() int {
+	if w.db.SlotGroups <= 1 || len(w.tagv) == 0 {
+		return 0
+	}
+	if v := w.tagv[0]; !w.lastDist.ok || w.lastDist.value != v {
+		w.lastDist.ok, w.lastDist.value = true, v
+		w.lastDist.group = shard.SlotGroup(shard.Slot(v), w.db.SlotGroups)
+	}
+	return w.lastDist.group
 }
 
 // Rows returns the number of rows added so far.
@@ -139,17 +189,25 @@ func (w *Writer) Rows() int64 { return w.rows }
 // the first error; on error some batches may have been committed (each
 // batch is atomic, a statement is not).
 func (w *Writer) Close() error {
-	if w.firstErr() == nil {
-		for sid, b := range w.pending {
-			w.commit(sid, b)
+	for _, l := range w.lanes {
+		if l.cur == nil {
+			continue
 		}
+		if w.firstErr() != nil {
+			w.opts.Pool.put(l.cur)
+			l.cur = nil
+			continue
+		}
+		_ = w.ship(l) // an error is recorded in w.err
 	}
-	w.pending = nil
 	w.wg.Wait()
 	return w.firstErr()
 }
 
 func (w *Writer) firstErr() error {
+	if !w.failed.Load() {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
@@ -159,8 +217,33 @@ func (w *Writer) setErr(err error) {
 	w.mu.Lock()
 	if w.err == nil {
 		w.err = err
+		w.failed.Store(true)
 	}
 	w.mu.Unlock()
+}
+
+// laneFor returns the lane of the shard rk routes to, creating the shards
+// of an unknown partition first.
+func (w *Writer) laneFor(rk routeKey) (*lane, error) {
+	if l := w.route[rk]; l != nil {
+		return l, nil
+	}
+	sid, err := w.resolve(rk)
+	if err != nil {
+		return nil, err
+	}
+	// Two routes can share a shard only if the partition table maps them
+	// so; keep one lane per shard regardless.
+	for _, l := range w.lanes {
+		if l.sid == sid {
+			w.route[rk] = l
+			return l, nil
+		}
+	}
+	l := &lane{sid: sid}
+	w.lanes = append(w.lanes, l)
+	w.route[rk] = l
+	return l, nil
 }
 
 func (w *Writer) resolve(rk routeKey) (uint64, error) {
@@ -186,19 +269,56 @@ func (w *Writer) resolve(rk routeKey) (uint64, error) {
 	return 0, pgerror.Newf(pgerror.CodeInternal, "ingest: no shard for database %s partition %d group %d after creating it", w.db.Name, rk.part, rk.group)
 }
 
-func (w *Writer) commit(sid uint64, b *builder) {
+// ship queues l's current batch for commit, waiting for a slot first.
+func (w *Writer) ship(l *lane) error {
+	b := l.cur
+	l.cur = nil
 	select {
-	case w.sem <- struct{}{}:
+	case w.slots <- struct{}{}:
 	case <-w.ctx.Done():
-		w.setErr(pgerror.Wrap(w.ctx.Err(), pgerror.CodeQueryCanceled))
-		return
+		w.opts.Pool.put(b)
+		err := pgerror.Wrap(w.ctx.Err(), pgerror.CodeQueryCanceled)
+		w.setErr(err)
+		return err
 	}
-	w.wg.Add(1)
-	go func() {
-		defer func() { <-w.sem; w.wg.Done() }()
-		wb := &store.WriteBatch{Tables: []store.TableRows{b.rows}}
-		if err := w.c.Write(w.ctx, sid, wb); err != nil {
-			w.setErr(err)
+	l.mu.Lock()
+	l.busy.Store(true)
+	l.queue = append(l.queue, b)
+	start := !l.running
+	l.running = true
+	l.mu.Unlock()
+	if start {
+		w.wg.Add(1)
+		go w.commitLane(l)
+	}
+	return nil
+}
+
+// commitLane commits l's queued batches in order until the queue is
+// empty. After the first error of the Writer it drops the rest.
+func (w *Writer) commitLane(l *lane) {
+	defer w.wg.Done()
+	wb := &store.WriteBatch{Tables: make([]store.TableRows, 1)}
+	for {
+		l.mu.Lock()
+		if len(l.queue) == 0 {
+			l.running = false
+			l.busy.Store(false)
+			l.mu.Unlock()
+			return
 		}
-	}()
+		b := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		l.mu.Unlock()
+		if w.firstErr() == nil {
+			wb.Tables[0] = b.rows
+			if err := w.c.Write(w.ctx, l.sid, wb); err != nil {
+				w.setErr(err)
+			}
+			wb.Tables[0] = store.TableRows{}
+		}
+		w.opts.Pool.put(b)
+		<-w.slots
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/longboatdb/longboat/raftsm"
+	"github.com/longboatdb/longboat/server/ingest"
 	"github.com/longboatdb/longboat/server/pgwire"
 	"github.com/longboatdb/longboat/sql/pgerror"
 )
@@ -19,6 +20,10 @@ type Handler struct {
 	// Remote reaches shards with no replica on this node (cluster mode);
 	// nil on a single node.
 	Remote Remote
+
+	// ingestPool recycles the row buffers of COPY and INSERT batches
+	// (server/ingest); the zero value is ready.
+	ingestPool ingest.Pool
 }
 
 var _ pgwire.Handler = (*Handler)(nil)

@@ -33,7 +33,7 @@ func (c committer) Write(ctx context.Context, shardID uint64, wb *store.WriteBat
 }
 
 func (s *Session) newWriter(ctx context.Context, db *shard.Database, t *shard.Table) *ingest.Writer {
-	return ingest.NewWriter(ctx, committer{s}, db, t, ingest.Options{})
+	return ingest.NewWriter(ctx, committer{s}, db, t, ingest.Options{Pool: &s.h.ingestPool})
 }
 
 // checkWidth enforces the column type modifiers and NOT NULL: varchar(n)
@@ -240,13 +240,25 @@ func (st *copyStmt) Execute(ctx context.Context, _ []types.Datum, res pgwire.Res
 		return err
 	}
 	w := st.s.newWriter(ctx, st.db, st.t)
-	in := make([]types.Datum, len(st.cols))
+	// The reader decodes straight into the table row when the COPY lists
+	// every column in table order; otherwise columns are placed (and the
+	// missing ones set NULL) row by row.
 	row := make([]types.Datum, len(st.t.Columns))
+	in := row
+	direct := len(st.cols) == len(row)
+	for i, ci := range st.cols {
+		direct = direct && ci == i
+	}
+	if !direct {
+		in = make([]types.Datum, len(st.cols))
+	}
 	var n int64
 	for {
-		if err := ctx.Err(); err != nil {
-			_ = w.Close()
-			return pgerror.Wrap(err, pgerror.CodeQueryCanceled)
+		if n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				_ = w.Close()
+				return pgerror.Wrap(err, pgerror.CodeQueryCanceled)
+			}
 		}
 		ok, err := rd.Next(in)
 		if err != nil {
@@ -256,11 +268,13 @@ func (st *copyStmt) Execute(ctx context.Context, _ []types.Datum, res pgwire.Res
 		if !ok {
 			break
 		}
-		for i := range row {
-			row[i] = types.NullOf(types.OfColType(st.t.Columns[i].Type))
-		}
-		for i, ci := range st.cols {
-			row[ci] = in[i]
+		if !direct {
+			for i := range row {
+				row[i] = types.NullOf(types.OfColType(st.t.Columns[i].Type))
+			}
+			for i, ci := range st.cols {
+				row[ci] = in[i]
+			}
 		}
 		if err := checkWidth(st.t, row); err != nil {
 			_ = w.Close()
