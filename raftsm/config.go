@@ -79,9 +79,9 @@ type Config struct {
 	// Default time.Now.
 	Now func() time.Time
 
-	// LogDB overrides Dragonboat's LogDB tuning. Default
-	// config.GetTinyMemLogDBConfig() (the stock default reserves up to 8 GB
-	// of memtables).
+	// LogDB overrides Dragonboat's LogDB tuning. Default: the tiny profile
+	// with 2 MiB memtables (see defaultLogDBConfig; the stock default
+	// reserves up to 8 GB of memtables).
 	LogDB *config.LogDBConfig
 
 	// TransportFactory replaces Dragonboat's TCP transport (tests: an
@@ -238,7 +238,7 @@ func writeFileSync(path string, data []byte) error {
 }
 
 func (c *Config) nodeHostConfig() config.NodeHostConfig {
-	logdb := config.GetTinyMemLogDBConfig()
+	logdb := defaultLogDBConfig()
 	if c.LogDB != nil {
 		logdb = *c.LogDB
 	}
@@ -252,6 +252,19 @@ func (c *Config) nodeHostConfig() config.NodeHostConfig {
 			TransportFactory: c.TransportFactory,
 		},
 	}
+}
+
+// defaultLogDBConfig is Dragonboat's tiny LogDB profile with 2 MiB
+// memtables instead of 4: at most 2 MiB × 4 memtables × 16 LogDB shards =
+// 128 MiB of memory. The memtable size also sets the disk cost of an idle
+// LogDB shard: Pebble preallocates every WAL segment in steps of 110% of
+// it, so each of the 16 LogDB shards that has been written since start
+// holds at least 2.2 MiB of WAL on disk however little it logged (4.4 MiB
+// with the stock tiny profile).
+func defaultLogDBConfig() config.LogDBConfig {
+	cfg := config.GetTinyMemLogDBConfig()
+	cfg.KVWriteBufferSize = 2 << 20
+	return cfg
 }
 
 func (c *Config) metaConfig() config.Config {

@@ -34,7 +34,12 @@ type Options struct {
 	// Compression of Pebble's sstable blocks, on top of the column codecs:
 	// "snappy" (default; fastest profile), "zstd" or "none".
 	Compression string
-	// MemTableSize is Pebble's memtable size (default 32 MiB).
+	// MemTableSize is Pebble's memtable size (default 4 MiB). It also
+	// sets the disk cost of the WAL: Pebble preallocates each WAL segment
+	// in steps of 110% of it and keeps up to three obsolete segments for
+	// recycling, so 32 MiB memtables cost ~150 MiB of WAL on disk. The store
+	// writes compressed blocks (about a byte per value), so 4 MiB holds
+	// millions of values.
 	MemTableSize uint64
 	// FS overrides the filesystem (tests use vfs.NewMem()); default disk.
 	FS vfs.FS
@@ -56,7 +61,7 @@ func (o *Options) withDefaults() Options {
 		r.Logger = slog.Default()
 	}
 	if r.MemTableSize == 0 {
-		r.MemTableSize = 32 << 20
+		r.MemTableSize = 4 << 20
 	}
 	return r
 }
