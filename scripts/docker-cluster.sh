@@ -6,7 +6,7 @@
 #   scripts/docker-cluster.sh up         build, start node1..node3, init, wait for /health
 #   scripts/docker-cluster.sh status     containers, /health of each node, cluster status
 #   scripts/docker-cluster.sh cut N      disconnect node N from the cluster network
-#   scripts/docker-cluster.sh heal N     reconnect node N under its name (node N)
+#   scripts/docker-cluster.sh heal N     reconnect node N (its name and fixed address)
 #   scripts/docker-cluster.sh kill N     SIGKILL node N's container (a crash)
 #   scripts/docker-cluster.sh start N    start node N's container again, wait for /health
 #   scripts/docker-cluster.sh down       remove containers, network and volumes (down -v)
@@ -14,7 +14,8 @@
 # Environment: LONGBOAT_BIN (a prebuilt static binary to put in the image
 # instead of running `make build`), LONGBOAT_IMAGE (default longboat:latest), LONGBOAT_COMPOSE_PROJECT
 # (default longboat), LONGBOAT_HTTP_PORT_1..3 and LONGBOAT_PG_PORT_1..3 (host
-# loopback ports, defaults 8081-8083 and 5433-5435), LONGBOAT_WAIT_SECONDS
+# loopback ports, defaults 8081-8083 and 5433-5435), LONGBOAT_SUBNET_PREFIX
+# (the cluster network's /24, default 10.213.83), LONGBOAT_WAIT_SECONDS
 # (default 120). Works with docker-compose v1 and with `docker compose` v2.
 # Nothing is pulled: the engine needs no registry.
 set -euo pipefail
@@ -166,8 +167,10 @@ cmd_cut() {
 
 cmd_heal() {
 	check_node "${1:-}"
-	# Reconnect under the service name, so that node$1 resolves again.
-	docker network connect --alias "node$1" "$NETWORK" "$(container "$1")"
+	# Reconnect under the service name, so that node$1 resolves again, and
+	# with its fixed address (docker-compose.yml).
+	docker network connect --alias "node$1" --ip "${LONGBOAT_SUBNET_PREFIX:-10.213.83}.1$1" \
+		"$NETWORK" "$(container "$1")"
 	say "node$1 reconnected to $NETWORK"
 }
 
