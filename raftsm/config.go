@@ -87,6 +87,11 @@ type Config struct {
 	// TransportFactory replaces Dragonboat's TCP transport (tests: an
 	// in-memory one such as plugin/chan). Default nil: TCP.
 	TransportFactory config.TransportFactory
+
+	// Cluster turns on cluster mode (init, join, node states, replica
+	// moves; see cluster.go). Nil: the single-node (or static MetaMembers)
+	// behaviour.
+	Cluster *ClusterConfig
 }
 
 func (c *Config) setDefaults() {

@@ -53,7 +53,8 @@ type Host struct {
 	}
 	closeOnce sync.Once
 	closeErr  error
-	bufPool   sync.Pool // *[]byte command buffers
+	bufPool   sync.Pool     // *[]byte command buffers
+	cl        *clusterState // cluster mode (cluster.go); nil in single-node mode
 }
 
 // Start starts the node's NodeHost. With no meta replica on disk it
@@ -74,7 +75,13 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	installDragonboatLogger(cfg.Logger, *cfg.DragonboatLogLevel)
-	nh, err := dragonboat.NewNodeHost(cfg.nodeHostConfig())
+	nhc := cfg.nodeHostConfig()
+	var live *liveness
+	if cfg.Cluster != nil {
+		live = newLiveness(cfg.Now)
+		nhc.SystemEventListener = live
+	}
+	nh, err := dragonboat.NewNodeHost(nhc)
 	if err != nil {
 		return nil, fmt.Errorf("longboat/raftsm: cannot start NodeHost in %s: %w", cfg.nodeHostDir(), err)
 	}
@@ -90,12 +97,18 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	h.mu.open = make(map[uint64]ShardStorage)
 	h.mu.sms = make(map[uint64]*dataSM)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	if err := h.startMeta(ctx); err != nil {
+	start := h.startMeta
+	if cfg.Cluster != nil {
+		start = func(context.Context) error { return h.startCluster(live) }
+	}
+	if err := start(ctx); err != nil {
 		h.cancel()
 		nh.Close()
 		return nil, err
 	}
-	if err := h.reconcile(ctx, true); err != nil {
+	// In cluster mode the catalog may be stale until a meta ReadIndex: the
+	// cluster loop deletes orphaned replicas after one (cluster_loop.go).
+	if err := h.reconcile(ctx, cfg.Cluster == nil); err != nil {
 		h.log.Warn("initial reconcile incomplete", "err", err)
 	}
 	t0 := time.Now()
@@ -109,6 +122,10 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	go h.reconcileLoop()
 	go h.ttlLoop()
 	go h.compactLoop()
+	if h.cl != nil {
+		h.wg.Add(1)
+		go h.clusterLoop()
+	}
 	return h, nil
 }
 
@@ -152,6 +169,9 @@ func (h *Host) publishCatalog(c *Catalog) {
 	select {
 	case h.catalogCh <- struct{}{}:
 	default:
+	}
+	if h.cl != nil {
+		h.cl.poke()
 	}
 }
 
@@ -316,6 +336,9 @@ func (h *Host) placedHere(shardID uint64) bool {
 // proposeMeta proposes a meta command and decodes its answer. Business
 // errors come back as pgerror errors.
 func (h *Host) proposeMeta(ctx context.Context, c *metaCommand) (metaResult, error) {
+	if err := h.checkMetaReady(); err != nil {
+		return metaResult{}, err
+	}
 	data, err := json.Marshal(c)
 	if err != nil {
 		return metaResult{}, err
@@ -349,6 +372,9 @@ const maxPooledBuf = 16 << 20
 // shard refused the batch; ErrNoReplica (57P03) when this node has no
 // replica.
 func (h *Host) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch) error {
+	if err := h.checkWriteRoute(shardID); err != nil {
+		return err
+	}
 	bp, _ := h.bufPool.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)

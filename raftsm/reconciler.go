@@ -58,6 +58,14 @@ func (h *Host) reconcile(ctx context.Context, orphans bool) error {
 	for _, s := range c.ShardsOnNode(h.cfg.NodeID) {
 		want[s.ID] = s
 	}
+	// The target of a replica move runs a (joining, non-voting) replica too.
+	for _, m := range c.Moves {
+		if m.To == h.cfg.NodeID {
+			if s, ok := c.Shard(m.ShardID); ok {
+				want[s.ID] = s
+			}
+		}
+	}
 	var errs []error
 	// Start what is missing, in ID order (deterministic logs).
 	ids := make([]uint64, 0, len(want))
@@ -111,9 +119,24 @@ func (h *Host) reconcile(ctx context.Context, orphans bool) error {
 	return errors.Join(errs...)
 }
 
+// startDataReplica starts the local replica of shard s. A replica on disk
+// is restarted (as a non-voting member if it joined as one, see
+// clusterFile). A new replica is an initial member of the group (members
+// from the partition table) when the shard's replica set never changed;
+// otherwise (this node is the target of a move, or the group has changed
+// since it was created) it joins as a non-voting member and waits to be
+// added by the shard's leader.
 func (h *Host) startDataReplica(c *Catalog, s shard.ShardInfo) error {
 	var members map[uint64]string
-	if !h.nh.HasNodeInfo(s.ID, h.cfg.NodeID) {
+	join, nonVoting := false, false
+	if h.nh.HasNodeInfo(s.ID, h.cfg.NodeID) {
+		nonVoting = h.joinedShard(s.ID)
+	} else if h.cl != nil && shardChanged(c, s.ID) {
+		if err := h.recordJoinedShard(s.ID); err != nil {
+			return err
+		}
+		join, nonVoting = true, true
+	} else {
 		members = make(map[uint64]string, len(s.Replicas))
 		for _, r := range s.Replicas {
 			n, ok := c.Node(r)
@@ -123,7 +146,9 @@ func (h *Host) startDataReplica(c *Catalog, s shard.ShardInfo) error {
 			members[r] = n.RaftAddr
 		}
 	}
-	err := h.nh.StartOnDiskReplica(members, false, h.newDataSM, h.cfg.dataConfig(s.ID))
+	dc := h.cfg.dataConfig(s.ID)
+	dc.IsNonVoting = nonVoting
+	err := h.nh.StartOnDiskReplica(members, join, h.newDataSM, dc)
 	if err != nil && !errors.Is(err, dragonboat.ErrShardAlreadyExist) {
 		return fmt.Errorf("longboat/raftsm: cannot start replica of shard %d: %w", s.ID, err)
 	}
@@ -131,6 +156,20 @@ func (h *Host) startDataReplica(c *Catalog, s shard.ShardInfo) error {
 	h.mu.running[s.ID] = true
 	h.mu.Unlock()
 	return nil
+}
+
+// shardChanged reports whether shard id's replica set may differ from the
+// one it was created with: a move is in progress or has happened.
+func shardChanged(c *Catalog, id uint64) bool {
+	if _, ok := c.Move(id); ok {
+		return true
+	}
+	for _, r := range c.Retired {
+		if r.ShardID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // removeDataReplica stops the local replica of shard id, deletes its Raft
@@ -161,6 +200,9 @@ func (h *Host) removeDataReplica(ctx context.Context, id uint64) error {
 	h.mu.Lock()
 	delete(h.mu.running, id)
 	h.mu.Unlock()
+	if err := h.forgetJoinedShard(id); err != nil {
+		return err
+	}
 	h.log.Info("shard replica removed", "shard", id)
 	return nil
 }

@@ -1,0 +1,426 @@
+package raftsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/longboatdb/longboat/shard"
+	"github.com/longboatdb/longboat/shard/store"
+	"github.com/longboatdb/longboat/sql/pgerror"
+)
+
+// testCluster is a set of in-process cluster-mode Hosts on Dragonboat's
+// in-memory transport, each with its own data directory and store.
+type testCluster struct {
+	t     *testing.T
+	ctx   context.Context
+	cfgs  map[uint64]Config
+	hosts map[uint64]*Host
+	dbs   map[uint64]*store.DB
+}
+
+const testProduct, testProtocol = "0.3.1", uint32(1)
+
+func newTestCluster(t *testing.T, ids ...uint64) *testCluster {
+	tc := &testCluster{t: t, ctx: testCtx(t), cfgs: map[uint64]Config{}, hosts: map[uint64]*Host{}, dbs: map[uint64]*store.DB{}}
+	for _, id := range ids {
+		tc.add(id)
+	}
+	t.Cleanup(func() {
+		for _, h := range tc.hosts {
+			_ = h.Close()
+		}
+		for _, db := range tc.dbs {
+			_ = db.Close()
+		}
+	})
+	return tc
+}
+
+// add configures node id (not started).
+func (tc *testCluster) add(id uint64) {
+	dir := tc.t.TempDir()
+	db := openStore(tc.t, dir)
+	tc.dbs[id] = db
+	cfg := testConfig(tc.t, dir, id, nil)
+	cfg.RaftAddr = normalizeAddr(cfg.RaftAddr)
+	cfg.Store = db
+	cfg.SnapshotEntries = 10
+	cfg.CompactionOverhead = 2
+	cfg.Cluster = &ClusterConfig{
+		RPCAddr:               fmt.Sprintf("rpc-n%d:7200", id),
+		PGAddr:                fmt.Sprintf("pg-n%d:5432", id),
+		ProductVersion:        testProduct,
+		ProtocolVersion:       testProtocol,
+		DeadNodeTimeout:       time.Second,
+		CheckInterval:         50 * time.Millisecond,
+		LeaderBalanceInterval: 100 * time.Millisecond,
+	}
+	tc.cfgs[id] = cfg
+}
+
+func (tc *testCluster) start(ids ...uint64) {
+	tc.t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(ids))
+	hosts := make([]*Host, len(ids))
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hosts[i], errs[i] = Start(tc.ctx, tc.cfgs[id])
+		}()
+	}
+	wg.Wait()
+	for i, id := range ids {
+		if errs[i] != nil {
+			tc.t.Fatalf("start node %d: %v", id, errs[i])
+		}
+		tc.hosts[id] = hosts[i]
+	}
+}
+
+func (tc *testCluster) stop(id uint64) {
+	tc.t.Helper()
+	if err := tc.hosts[id].Close(); err != nil {
+		tc.t.Fatalf("close node %d: %v", id, err)
+	}
+	delete(tc.hosts, id)
+}
+
+func (tc *testCluster) members(ids ...uint64) map[uint64]string {
+	m := map[uint64]string{}
+	for _, id := range ids {
+		m[id] = tc.cfgs[id].RaftAddr
+	}
+	return m
+}
+
+// initCluster bootstraps ids and inits the cluster from the first.
+func (tc *testCluster) initCluster(tag string, ids ...uint64) InitResult {
+	tc.t.Helper()
+	members := tc.members(ids...)
+	for _, id := range ids[1:] {
+		if err := tc.hosts[id].Bootstrap(tc.ctx, members); err != nil {
+			tc.t.Fatalf("bootstrap node %d: %v", id, err)
+		}
+	}
+	res, err := tc.hosts[ids[0]].InitCluster(tc.ctx, InitSpec{Members: members, ClusterTag: tag, ProductVersion: testProduct, ProtocolVersion: testProtocol})
+	if err != nil {
+		tc.t.Fatalf("init: %v", err)
+	}
+	return res
+}
+
+// join admits node id through the meta leader and starts its meta replica.
+func (tc *testCluster) join(id uint64, tag string) (JoinResponse, error) {
+	tc.t.Helper()
+	cfg := tc.cfgs[id]
+	req := JoinRequest{NodeID: id, RaftAddr: cfg.RaftAddr, RPCAddr: cfg.Cluster.RPCAddr, PGAddr: cfg.Cluster.PGAddr,
+		ClusterTag: tag, ProductVersion: testProduct, ProtocolVersion: testProtocol}
+	resp, err := tc.admit(req)
+	if err != nil {
+		return resp, err
+	}
+	return resp, tc.hosts[id].JoinMeta(tc.ctx, resp)
+}
+
+// admit sends req to the meta leader, following NotLeader hints.
+func (tc *testCluster) admit(req JoinRequest) (JoinResponse, error) {
+	tc.t.Helper()
+	var target uint64
+	for id := range tc.hosts {
+		if id != req.NodeID && tc.hosts[id].cl.metaStarted.Load() {
+			target = id
+			break
+		}
+	}
+	for {
+		resp, err := tc.hosts[target].AdmitNode(tc.ctx, req)
+		var nl *NotLeaderError
+		if errors.As(err, &nl) {
+			if nl.LeaderNodeID != 0 && tc.hosts[nl.LeaderNodeID] != nil {
+				target = nl.LeaderNodeID
+			}
+			if tc.ctx.Err() != nil {
+				tc.t.Fatal("no meta leader")
+			}
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		return resp, err
+	}
+}
+
+// eventually polls cond until it returns "" (or the test context ends).
+func (tc *testCluster) eventually(what string, cond func() string) {
+	tc.t.Helper()
+	for {
+		msg := cond()
+		if msg == "" {
+			return
+		}
+		if tc.ctx.Err() != nil {
+			tc.t.Fatalf("%s: %s", what, msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (tc *testCluster) waitStates(want NodeState, ids ...uint64) {
+	tc.t.Helper()
+	tc.eventually("node states", func() string {
+		for _, id := range ids {
+			for hid, h := range tc.hosts {
+				if !h.cl.metaStarted.Load() {
+					continue // not in the cluster
+				}
+				n, ok := h.Catalog().Node(id)
+				if !ok || n.State != want {
+					return fmt.Sprintf("node %d seen by node %d: %+v, want %s", id, hid, n, want)
+				}
+			}
+		}
+		return ""
+	})
+}
+
+// write writes one row to shardID through its leader, following NotLeader
+// hints and retrying while no leader is known.
+func (tc *testCluster) write(shardID uint64, tableID uint32, ts int64, host string) uint64 {
+	tc.t.Helper()
+	var last error
+	for tc.ctx.Err() == nil {
+		for id, h := range tc.hosts {
+			wctx, cancel := context.WithTimeout(tc.ctx, 2*time.Second)
+			err := h.Write(wctx, shardID, oneRow(tableID, ts, host))
+			cancel()
+			if err == nil {
+				return id
+			}
+			last = err
+			var nl *NotLeaderError
+			if errors.As(err, &nl) && nl.LeaderNodeID != 0 && tc.hosts[nl.LeaderNodeID] != nil {
+				if err = tc.hosts[nl.LeaderNodeID].Write(tc.ctx, shardID, oneRow(tableID, ts, host)); err == nil {
+					return nl.LeaderNodeID
+				}
+				last = err
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tc.t.Fatalf("write to shard %d: %v", shardID, last)
+	return 0
+}
+
+func TestClusterInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	tc := newTestCluster(t, 1, 2, 3, 4)
+	tc.start(1, 2, 3, 4)
+	for id, h := range tc.hosts {
+		if s := h.State(); s != NodeInitializing {
+			t.Fatalf("node %d: state %s before init", id, s)
+		}
+	}
+	wantCode(t, tc.hosts[1].CreateDatabase(tc.ctx, shard.Database{Name: "x"}, false), pgerror.CodeUnavailable)
+
+	// An init whose other members never bootstrap fails, says why and
+	// cleans up: a later init with other members works.
+	short, cancel := context.WithTimeout(tc.ctx, 300*time.Millisecond)
+	_, err := tc.hosts[4].InitCluster(short, InitSpec{Members: tc.members(1, 4), ClusterTag: "bad", ProductVersion: testProduct, ProtocolVersion: testProtocol})
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "elected no leader") {
+		t.Fatalf("init without the other members: %v", err)
+	}
+	if s := tc.hosts[4].State(); s != NodeInitializing {
+		t.Fatalf("node 4 after a failed init: %s", s)
+	}
+
+	res := tc.initCluster("tag-1", 1, 2, 3)
+	if res.AlreadyInitialized || res.Cluster != (ClusterInfo{Tag: "tag-1", ProductVersion: testProduct, ProtocolVersion: testProtocol}) {
+		t.Fatalf("init: %+v", res)
+	}
+	// The same init again (from another member, with a freshly generated
+	// tag) answers the existing identity; other members are refused.
+	again, err := tc.hosts[2].InitCluster(tc.ctx, InitSpec{Members: tc.members(1, 2, 3), ClusterTag: "tag-2", ProductVersion: testProduct, ProtocolVersion: testProtocol})
+	if err != nil || !again.AlreadyInitialized || again.Cluster.Tag != "tag-1" {
+		t.Fatalf("re-init: %+v %v", again, err)
+	}
+	_, err = tc.hosts[2].InitCluster(tc.ctx, InitSpec{Members: tc.members(1, 2), ClusterTag: "tag-2", ProductVersion: testProduct, ProtocolVersion: testProtocol})
+	wantCode(t, err, CodeClusterRefused)
+	wantCode(t, tc.hosts[3].Bootstrap(tc.ctx, tc.members(1, 3)), CodeClusterRefused)
+	wantCode(t, tc.hosts[1].ResetBootstrap(tc.ctx), CodeClusterRefused)
+
+	tc.waitStates(NodeIdle, 1, 2, 3)
+	tc.eventually("nodes report their addresses", func() string {
+		for _, seer := range []uint64{1, 2, 3} {
+			for _, id := range []uint64{1, 2, 3} {
+				if n, _ := tc.hosts[seer].Catalog().Node(id); n.RPCAddr == "" {
+					return fmt.Sprintf("node %d seen by %d: %+v", id, seer, n)
+				}
+			}
+		}
+		return ""
+	})
+	for _, id := range []uint64{1, 2, 3} {
+		c := tc.hosts[id].Catalog()
+		n, _ := c.Node(id)
+		if c.View != 1 || n.JoinedView != 1 || n.RPCAddr != tc.cfgs[id].Cluster.RPCAddr || n.PGAddr != tc.cfgs[id].Cluster.PGAddr || n.ProductVersion != testProduct {
+			t.Fatalf("node %d registry: view %d %+v", id, c.View, n)
+		}
+		if d, ok := c.Database(DefaultDatabase); !ok || d.Replicas != 3 {
+			t.Fatalf("database longboat: %+v", d)
+		}
+		if tc.hosts[id].ClusterInfo().Tag != "tag-1" {
+			t.Fatalf("node %d: cluster %+v", id, tc.hosts[id].ClusterInfo())
+		}
+	}
+	if s := tc.hosts[4].State(); s != NodeInitializing {
+		t.Fatalf("node 4: %s", s)
+	}
+
+	// Shards of "longboat" get three replicas with leaders spread over the
+	// nodes; the nodes become HEALTHY once their replicas run.
+	c := tc.hosts[1].Catalog()
+	d, _ := c.Database(DefaultDatabase)
+	if err := tc.hosts[1].CreateTable(tc.ctx, d.ID, cpuTable(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.hosts[2].CreateDatabase(tc.ctx, shard.Database{Name: "m", SlotGroups: 6}, false); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := tc.hosts[2].Catalog().Database("m")
+	if md.Replicas != 3 {
+		t.Fatalf("m: replicas %d", md.Replicas)
+	}
+	shards, err := tc.hosts[3].EnsureShards(tc.ctx, md.ID, []int64{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.waitStates(NodeHealthy, 1, 2, 3)
+	tc.eventually("leaders spread", func() string {
+		led := map[uint64]int{}
+		for _, s := range shards {
+			l, ok := tc.hosts[1].ShardLeader(s.ID)
+			if !ok {
+				return fmt.Sprintf("shard %d has no leader", s.ID)
+			}
+			led[l]++
+		}
+		for _, id := range []uint64{1, 2, 3} {
+			if led[id] != 2 {
+				return fmt.Sprintf("leaders per node: %v", led)
+			}
+		}
+		return ""
+	})
+	st := tc.hosts[1].ClusterStatus()
+	if st.View != 1 || len(st.Nodes) != 3 || st.Cluster.Tag != "tag-1" || st.Nodes[0].Replicas != 6 || st.Nodes[0].Leaders != 2 {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+func TestClusterJoin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	tc := newTestCluster(t, 1, 2, 3, 4, 5)
+	tc.start(1, 2, 3, 4, 5)
+	tc.initCluster("tag-1", 1, 2, 3)
+	tc.waitStates(NodeIdle, 1, 2, 3)
+
+	// Mismatches are refused with the reason, and nothing changes.
+	cfg4 := tc.cfgs[4]
+	base := JoinRequest{NodeID: 4, RaftAddr: cfg4.RaftAddr, RPCAddr: cfg4.Cluster.RPCAddr, PGAddr: cfg4.Cluster.PGAddr,
+		ClusterTag: "tag-1", ProductVersion: testProduct, ProtocolVersion: testProtocol}
+	f := func(mutate func(*JoinRequest), reason string) {
+		t.Helper()
+		req := base
+		mutate(&req)
+		_, err := tc.admit(req)
+		wantCode(t, err, CodeClusterRefused)
+		if !strings.Contains(err.Error(), reason) {
+			t.Fatalf("refusal %q does not name %q", err, reason)
+		}
+	}
+	f(func(r *JoinRequest) { r.ClusterTag = "other" }, "cluster tag mismatch")
+	f(func(r *JoinRequest) { r.ProtocolVersion = 2 }, "protocol version mismatch")
+	f(func(r *JoinRequest) { r.ProductVersion = "0.4.0" }, "product version")
+	f(func(r *JoinRequest) { r.RaftAddr = tc.cfgs[1].RaftAddr }, "belongs to node 1")
+	if v := tc.hosts[1].Catalog().View; v != 1 {
+		t.Fatalf("view after refused joins: %d", v)
+	}
+	// AdmitNode on a follower names the leader.
+	leader, _ := tc.hosts[1].metaLeader()
+	follower := uint64(1)
+	if leader == 1 {
+		follower = 2
+	}
+	_, err := tc.hosts[follower].AdmitNode(tc.ctx, base)
+	var nl *NotLeaderError
+	if !errors.As(err, &nl) || nl.LeaderNodeID != leader || !errors.Is(err, ErrNotLeader) || pgerror.Code(err) != pgerror.CodeUnavailable {
+		t.Fatalf("admit on follower: %v", err)
+	}
+
+	// Node 4 joins (a fresh node: no tag), node 5 with the tag: views 2
+	// and 3. Joining again is idempotent.
+	resp, err := tc.join(4, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.View != 2 || resp.Cluster.Tag != "tag-1" || len(resp.MetaMembers) != 4 || resp.MetaMembers[4] != cfg4.RaftAddr {
+		t.Fatalf("join response: %+v", resp)
+	}
+	if resp, err := tc.join(5, "tag-1"); err != nil || resp.View != 3 {
+		t.Fatalf("join 5: %+v %v", resp, err)
+	}
+	if again, err := tc.join(4, "tag-1"); err != nil || again.View != 2 {
+		t.Fatalf("join again: %+v %v", again, err)
+	}
+	tc.waitStates(NodeIdle, 4, 5)
+	for id, h := range tc.hosts {
+		c := h.Catalog()
+		n4, _ := c.Node(4)
+		n5, _ := c.Node(5)
+		if c.View != 3 || n4.JoinedView != 2 || n5.JoinedView != 3 || c.Cluster.Tag != "tag-1" {
+			t.Fatalf("node %d: view %d, node 4 %+v, node 5 %+v", id, c.View, n4, n5)
+		}
+	}
+	// The joined node follows the catalog locally and can run DDL.
+	if err := tc.hosts[4].CreateDatabase(tc.ctx, shard.Database{Name: "from4"}, false); err != nil {
+		t.Fatal(err)
+	}
+	tc.eventually("catalog on node 5", func() string {
+		if _, ok := tc.hosts[5].Catalog().Database("from4"); !ok {
+			return "database from4 missing"
+		}
+		return ""
+	})
+	// A joined node cannot bootstrap, and a bootstrapped one cannot join.
+	wantCode(t, tc.hosts[4].Bootstrap(tc.ctx, tc.members(4)), CodeClusterRefused)
+	wantCode(t, tc.hosts[1].JoinMeta(tc.ctx, resp), CodeClusterRefused)
+
+	// Node 4 restarts: it comes back as a non-voting meta member and
+	// catches up with what it missed.
+	tc.stop(4)
+	if err := tc.hosts[1].CreateDatabase(tc.ctx, shard.Database{Name: "while4down"}, false); err != nil {
+		t.Fatal(err)
+	}
+	tc.start(4)
+	tc.eventually("node 4 catches up", func() string {
+		if _, ok := tc.hosts[4].Catalog().Database("while4down"); !ok {
+			return "database while4down missing on node 4"
+		}
+		return ""
+	})
+	if s := tc.hosts[4].State(); s != NodeIdle {
+		t.Fatalf("node 4 after restart: %s", s)
+	}
+}
