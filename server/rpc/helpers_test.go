@@ -38,7 +38,7 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // startServer serves h until the test ends (or ts.stop).
-func startServer(t *testing.T, h Handlers, opts ServerOptions) *testServer {
+func startServer(t testing.TB, h Handlers, opts ServerOptions) *testServer {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,7 +47,7 @@ func startServer(t *testing.T, h Handlers, opts ServerOptions) *testServer {
 	return serveOn(t, lis, h, opts)
 }
 
-func serveOn(t *testing.T, lis net.Listener, h Handlers, opts ServerOptions) *testServer {
+func serveOn(t testing.TB, lis net.Listener, h Handlers, opts ServerOptions) *testServer {
 	t.Helper()
 	ts := &testServer{addr: lis.Addr().String(), done: make(chan struct{})}
 	if opts.Logger == nil {

@@ -308,12 +308,13 @@ func (w *chunkWriter) add(b *store.SeriesBatch) error {
 	}
 	if mark > 0 && len(w.buf) > w.limit {
 		// The new batch does not fit: send what was there, keep the batch.
-		rest := append([]byte(nil), w.buf[mark:]...)
+		// gRPC owns only buf[:mark] once sent, so the tail may still be read.
+		rest := w.buf[mark:]
 		w.buf = w.buf[:mark]
 		if err := w.flush(); err != nil {
 			return err
 		}
-		w.buf = rest
+		w.buf = append(w.buf, rest...)
 	}
 	w.count++
 	if len(w.buf) >= w.limit {
@@ -330,7 +331,7 @@ func (w *chunkWriter) flush() error {
 	err := w.stream.Send(&pb.ScanChunk{Payload: &pb.ScanChunk_Batches{Batches: &pb.Batches{Count: w.count, Data: w.buf}}})
 	// gRPC may read the message after Send returns (stats handlers): never
 	// reuse a sent buffer.
-	w.buf = make([]byte, 0, min(2*len(w.buf), w.limit+w.limit/4))
+	w.buf = make([]byte, 0, max(min(2*len(w.buf), w.limit+w.limit/4), 4096))
 	w.count = 0
 	if err != nil {
 		w.sendErr = fmt.Errorf("longboat/rpc: cannot send scan chunk: %w", err)
