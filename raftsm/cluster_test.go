@@ -424,3 +424,309 @@ func TestClusterJoin(t *testing.T) {
 		t.Fatalf("node 4 after restart: %s", s)
 	}
 }
+
+// setupTable creates database m (replicas 3, one slot group) with table cpu
+// and the shard of partition 0, and returns them.
+func (tc *testCluster) setupTable(via uint64) (shard.ShardInfo, uint32) {
+	tc.t.Helper()
+	shards, table := tc.setupTableGroups(via, 1)
+	return shards[0], table
+}
+
+// setupTableGroups is setupTable with `groups` slot groups.
+func (tc *testCluster) setupTableGroups(via uint64, groups int) ([]shard.ShardInfo, uint32) {
+	tc.t.Helper()
+	h := tc.hosts[via]
+	if err := h.CreateDatabase(tc.ctx, shard.Database{Name: "m", Replicas: 3, SlotGroups: groups}, false); err != nil {
+		tc.t.Fatal(err)
+	}
+	d, _ := h.Catalog().Database("m")
+	if err := h.CreateTable(tc.ctx, d.ID, cpuTable(), false); err != nil {
+		tc.t.Fatal(err)
+	}
+	tbl, _ := h.Catalog().Table(d.ID, "cpu")
+	shards, err := h.EnsureShards(tc.ctx, d.ID, []int64{0})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	if len(shards) != groups {
+		tc.t.Fatalf("shards: %+v", shards)
+	}
+	for _, s := range shards {
+		if len(s.Replicas) != 3 {
+			tc.t.Fatalf("shards: %+v", shards)
+		}
+	}
+	return shards, tbl.ID
+}
+
+// waitRows waits until node id's replica of shardID holds n rows of table.
+func (tc *testCluster) waitRows(id, shardID uint64, table uint32, n int) {
+	tc.t.Helper()
+	tc.eventually(fmt.Sprintf("rows on node %d", id), func() string {
+		h := tc.hosts[id]
+		if _, err := h.LocalStorage(shardID); err != nil {
+			return err.Error()
+		}
+		rctx, cancel := context.WithTimeout(tc.ctx, time.Second)
+		err := h.ReadBarrier(rctx, shardID)
+		cancel()
+		if err != nil {
+			return err.Error()
+		}
+		if got, _ := countRows(tc.t, h, shardID, table); got != n {
+			return fmt.Sprintf("%d rows, want %d", got, n)
+		}
+		return ""
+	})
+}
+
+// TestClusterFailover: with three nodes and three replicas, closing the
+// node that leads the meta group (and, in this test, is made to lead the
+// shard) leaves the cluster writable and readable; the node restarts and
+// catches up.
+func TestClusterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	tc := newTestCluster(t, 1, 2, 3)
+	tc.start(1, 2, 3)
+	tc.initCluster("tag-1", 1, 2, 3)
+	s, table := tc.setupTable(1)
+	for i := 0; i < 10; i++ {
+		tc.write(s.ID, table, int64(i), "a")
+	}
+	// Writes go to the leader; a follower refuses with the leader's ID
+	// (or none, if it knows none).
+	leader := tc.write(s.ID, table, 10, "a")
+	for id, h := range tc.hosts {
+		if id == leader {
+			continue
+		}
+		// The same point again: if it succeeds, it adds no row.
+		err := h.Write(tc.ctx, s.ID, oneRow(table, 10, "a"))
+		var nl *NotLeaderError
+		if err == nil {
+			continue // leadership moved here meanwhile (balancing)
+		}
+		if !errors.As(err, &nl) || nl.LeaderNodeID == id || !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("write on follower %d: %v", id, err)
+		}
+	}
+	metaLeader, _ := tc.hosts[1].metaLeader()
+	// Make the meta leader lead the shard too, so that both fail at once.
+	tc.eventually("shard leadership on the meta leader", func() string {
+		if l, ok := tc.hosts[metaLeader].ShardLeader(s.ID); ok && l == metaLeader {
+			return ""
+		}
+		_ = tc.hosts[metaLeader].NodeHost().RequestLeaderTransfer(s.ID, metaLeader)
+		time.Sleep(50 * time.Millisecond)
+		return "not yet"
+	})
+	tc.stop(metaLeader)
+	t0 := time.Now()
+	for i := 11; i < 21; i++ {
+		tc.write(s.ID, table, int64(i), "b")
+	}
+	t.Logf("writes resumed %v after the meta and shard leader stopped", time.Since(t0).Round(time.Millisecond))
+	var survivor uint64
+	for id := range tc.hosts {
+		survivor = id
+	}
+	if err := tc.hosts[survivor].CreateDatabase(tc.ctx, shard.Database{Name: "after"}, false); err != nil {
+		t.Fatalf("meta group after losing its leader: %v", err)
+	}
+	for id := range tc.hosts {
+		tc.waitRows(id, s.ID, table, 21)
+	}
+	tc.start(metaLeader)
+	tc.waitRows(metaLeader, s.ID, table, 21)
+	tc.eventually("restarted node's catalog", func() string {
+		if _, ok := tc.hosts[metaLeader].Catalog().Database("after"); !ok {
+			return "database after missing"
+		}
+		if s := tc.hosts[metaLeader].State(); s != NodeHealthy {
+			return fmt.Sprintf("state %s", s)
+		}
+		return ""
+	})
+}
+
+// TestClusterDeadNodeReplacement: a node down past DeadNodeTimeout is
+// marked DOWN and its replica is re-created on the spare node (non-voting,
+// caught up, promoted; the dead one removed); writes go on throughout. When
+// the dead node comes back it drops its stale replicas and takes new ones.
+// The dead node here is a non-voting meta member (it joined).
+func TestClusterDeadNodeReplacement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	tc := newTestCluster(t, 1, 2, 3, 4)
+	tc.start(1, 2, 3, 4)
+	tc.initCluster("tag-1", 1, 2, 3)
+	if _, err := tc.join(4, "tag-1"); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitStates(NodeIdle, 4)
+	const victim = 4
+	shards, table := tc.setupTableGroups(1, 4)
+	var s shard.ShardInfo
+	for _, sh := range shards {
+		if hasReplica(sh, victim) {
+			s = sh
+			break
+		}
+	}
+	var spare uint64
+	for id := uint64(1); id <= 4; id++ {
+		if !hasReplica(s, id) {
+			spare = id
+		}
+	}
+	// The spare holds no replica: WrongNode (which is ErrNoReplica).
+	err := tc.hosts[spare].Write(tc.ctx, s.ID, oneRow(table, 0, "a"))
+	var wn *WrongNodeError
+	if !errors.As(err, &wn) || !errors.Is(err, ErrNoReplica) || wn.PartitionVersion == 0 || pgerror.Code(err) != pgerror.CodeUnavailable {
+		t.Fatalf("write on a node without a replica: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		tc.write(s.ID, table, int64(i), "a")
+	}
+	tc.stop(victim)
+	t0 := time.Now()
+	for i := 10; i < 20; i++ {
+		tc.write(s.ID, table, int64(i), "b")
+	}
+	tc.eventually("replicas re-created elsewhere", func() string {
+		for id, h := range tc.hosts {
+			c := h.Catalog()
+			if len(c.Moves) != 0 {
+				return fmt.Sprintf("node %d: moves %+v", id, c.Moves)
+			}
+			for _, sh := range shards {
+				got, _ := c.Shard(sh.ID)
+				if hasReplica(got, victim) || len(got.Replicas) != 3 {
+					return fmt.Sprintf("node %d: shard %+v", id, got)
+				}
+				if hasReplica(sh, victim) && !c.retired(sh.ID, victim) {
+					return fmt.Sprintf("node %d: victim not retired from shard %d", id, sh.ID)
+				}
+			}
+			if n, _ := c.Node(victim); n.State != NodeDown {
+				return fmt.Sprintf("node %d sees the victim %s", id, n.State)
+			}
+		}
+		return ""
+	})
+	t.Logf("replicas re-created %v after the node stopped (DeadNodeTimeout %v)", time.Since(t0).Round(time.Millisecond), tc.cfgs[1].Cluster.DeadNodeTimeout)
+	tc.write(s.ID, table, 20, "c")
+	tc.waitRows(spare, s.ID, table, 21)
+	tc.eventually("group membership", func() string {
+		mctx, cancel := context.WithTimeout(tc.ctx, time.Second)
+		defer cancel()
+		m, err := tc.hosts[spare].NodeHost().SyncGetShardMembership(mctx, s.ID)
+		if err != nil {
+			return err.Error()
+		}
+		if _, ok := m.Nodes[spare]; !ok || len(m.Nodes) != 3 || len(m.NonVotings) != 0 {
+			return fmt.Sprintf("membership %+v", m)
+		}
+		if _, ok := m.Removed[victim]; !ok {
+			return fmt.Sprintf("victim not removed: %+v", m)
+		}
+		return ""
+	})
+	tc.waitStates(NodeHealthy, 1, 2, 3)
+
+	// The victim comes back: it drops its stale replicas, is IDLE (it
+	// holds nothing now), and takes replicas of new shards again.
+	tc.start(victim)
+	tc.eventually("victim back", func() string {
+		h := tc.hosts[victim]
+		for _, sh := range shards {
+			if h.NodeHost().HasNodeInfo(sh.ID, victim) {
+				return fmt.Sprintf("stale replica of shard %d still on disk", sh.ID)
+			}
+		}
+		if st := h.State(); st != NodeIdle {
+			return fmt.Sprintf("state %s", st)
+		}
+		return ""
+	})
+	d, _ := tc.hosts[1].Catalog().Database("m")
+	day1, err := tc.hosts[1].EnsureShards(tc.ctx, d.ID, []int64{day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, sh := range day1 {
+		found = found || hasReplica(sh, victim)
+	}
+	if !found {
+		t.Fatalf("the returned node got no replica of new shards: %+v", day1)
+	}
+	tc.waitStates(NodeHealthy, victim)
+}
+
+// TestClusterDeadMetaVoter: when a meta voter is down past DeadNodeTimeout,
+// a non-voting meta member is promoted and the dead voter is removed from
+// the meta group and the registry (REMOVED: Dragonboat never re-admits a
+// removed replica ID); its data replicas move to the spare.
+func TestClusterDeadMetaVoter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	tc := newTestCluster(t, 1, 2, 3, 4)
+	tc.start(1, 2, 3, 4)
+	tc.initCluster("tag-1", 1, 2, 3)
+	if _, err := tc.join(4, "tag-1"); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitStates(NodeIdle, 4)
+	s, table := tc.setupTable(1)
+	metaLeader, _ := tc.hosts[1].metaLeader()
+	var victim uint64
+	for _, id := range []uint64{1, 2, 3} {
+		if id != metaLeader && hasReplica(s, id) {
+			victim = id
+			break
+		}
+	}
+	tc.write(s.ID, table, 1, "a")
+	tc.stop(victim)
+	tc.eventually("meta voter replaced", func() string {
+		for id, h := range tc.hosts {
+			if n, _ := h.Catalog().Node(victim); n.State != NodeRemoved {
+				return fmt.Sprintf("node %d sees the victim %s", id, n.State)
+			}
+		}
+		var any uint64
+		for id := range tc.hosts {
+			any = id
+		}
+		mctx, cancel := context.WithTimeout(tc.ctx, time.Second)
+		defer cancel()
+		m, err := tc.hosts[any].NodeHost().SyncGetShardMembership(mctx, MetaShardID)
+		if err != nil {
+			return err.Error()
+		}
+		if _, ok := m.Nodes[4]; !ok || len(m.Nodes) != 3 {
+			return fmt.Sprintf("meta membership %+v", m)
+		}
+		if _, ok := m.Removed[victim]; !ok {
+			return fmt.Sprintf("victim still in the meta group: %+v", m)
+		}
+		got, _ := tc.hosts[any].Catalog().Shard(s.ID)
+		if hasReplica(got, victim) || len(got.Replicas) != 3 {
+			return fmt.Sprintf("shard %+v", got)
+		}
+		return ""
+	})
+	tc.write(s.ID, table, 2, "b")
+	if err := tc.hosts[4].CreateDatabase(tc.ctx, shard.Database{Name: "after"}, false); err != nil {
+		t.Fatal(err)
+	}
+	for id := range tc.hosts {
+		tc.waitRows(id, s.ID, table, 2)
+	}
+}
