@@ -48,6 +48,8 @@ func ScanNodes(p *planner.Plan) []*planner.Scan {
 			walk(x.Input)
 		case *planner.DistinctOn:
 			walk(x.Input)
+		case *planner.Window:
+			walk(x.Input)
 		case *planner.Join:
 			walk(x.Left)
 			walk(x.Right)
@@ -87,6 +89,8 @@ func pushedOver(p *planner.Plan, s *planner.Scan) *planner.BucketAgg {
 		case *planner.Distinct:
 			walk(x.Input)
 		case *planner.DistinctOn:
+			walk(x.Input)
+		case *planner.Window:
 			walk(x.Input)
 		case *planner.Join:
 			walk(x.Left)

@@ -232,6 +232,10 @@ func (r *runner) exec(n planner.Node, emit func([]types.Datum) error) error {
 			seen[k] = struct{}{}
 			return emit(row)
 		})
+	case *planner.Window:
+		return r.window(x, emit)
+	case *planner.GenerateSeries:
+		return r.generateSeries(x, emit)
 	case *planner.DistinctOn:
 		var prev []types.Datum
 		return r.exec(x.Input, func(row []types.Datum) error {

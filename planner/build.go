@@ -1,10 +1,12 @@
 package planner
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
 	"github.com/longboatdb/longboat/shard"
+	"github.com/longboatdb/longboat/sql/catalog"
 	"github.com/longboatdb/longboat/sql/pgerror"
 	"github.com/longboatdb/longboat/sql/types"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -215,18 +217,34 @@ func (b *builder) table(tn *ast.TableName, alias string) (Node, *scope, error) {
 		cols := vt.Columns()
 		return &VirtualScan{Schema: schema, Name: name, Table: vt, Cols: cols}, scopeOf(alias, cols), nil
 	}
-	full := name
-	if schema != "" {
-		full = schema + "." + name
+	return nil, nil, undefinedRelation(schema, name)
+}
+
+// UndefinedRelationError is the cause of the 42P01 error for a FROM or
+// INSERT INTO reference to a relation that does not exist. The session
+// layer uses Schema and Name to point the error's position at the
+// reference in the statement text, as PostgreSQL does.
+type UndefinedRelationError struct {
+	Schema, Name string // as written, case-folded; Schema "" when unqualified
+}
+
+func (e *UndefinedRelationError) Error() string {
+	full := e.Name
+	if e.Schema != "" {
+		full = e.Schema + "." + e.Name
 	}
-	return nil, nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", full)
+	return fmt.Sprintf("relation %q does not exist", full)
+}
+
+func undefinedRelation(schema, name string) error {
+	return pgerror.Wrap(&UndefinedRelationError{Schema: schema, Name: name}, pgerror.CodeUndefinedTable)
 }
 
 func (b *builder) newScan(db *shard.Database, t *shard.Table) *Scan {
 	s := &Scan{Database: db, Table: t, MinTime: math.MinInt64, MaxTime: math.MaxInt64}
 	s.Cols = make([]Column, len(t.Columns))
 	for i, c := range t.Columns {
-		s.Cols[i] = Column{Name: c.Name, Type: types.OfColType(c.Type), TableOID: t.ID, ColumnNum: int16(i + 1)}
+		s.Cols[i] = Column{Name: c.Name, Type: types.OfColType(c.Type), TableOID: catalog.TableOID(t), ColumnNum: int16(i + 1)}
 	}
 	b.scans = append(b.scans, &scanUse{scan: s, used: map[int]bool{}})
 	return s
@@ -343,7 +361,10 @@ func (b *builder) selectStmt(sel *ast.SelectStmt) (Node, error) {
 		return nil, pgerror.Unsupported("SELECT ... FOR UPDATE")
 	}
 	if len(sel.WindowSpecs) > 0 {
-		return nil, pgerror.Unsupported("window functions")
+		return nil, pgerror.Unsupported("named windows")
+	}
+	if n, ok, err := b.srfSelect(sel); ok || err != nil {
+		return n, err
 	}
 
 	// FROM
@@ -364,6 +385,9 @@ func (b *builder) selectStmt(sel *ast.SelectStmt) (Node, error) {
 		}
 		if hasAgg(where) {
 			return nil, pgerror.New(pgerror.CodeGroupingError, "aggregate functions are not allowed in WHERE")
+		}
+		if hasWin(where) {
+			return nil, pgerror.New(pgerror.CodeWindowingError, "window functions are not allowed in WHERE")
 		}
 		if where, err = b.coerce(where, types.Bool); err != nil {
 			return nil, err
@@ -572,6 +596,25 @@ func (b *builder) selectStmt(sel *ast.SelectStmt) (Node, error) {
 				return nil, err
 			}
 			in = &Filter{Input: in, Cond: h}
+		}
+	}
+
+	// Window functions, over the rows of the FROM (or the groups).
+	windowed := false
+	for _, e := range append(append([]Expr{having}, groupBy...), distinctOn...) {
+		if e != nil && hasWin(e) {
+			return nil, pgerror.New(pgerror.CodeWindowingError, "window functions are not allowed here")
+		}
+	}
+	for _, e := range exprs {
+		windowed = windowed || hasWin(e)
+	}
+	if windowed {
+		if grouped {
+			return nil, pgerror.Unsupported("window functions together with GROUP BY or aggregates")
+		}
+		if in, exprs, err = b.planWindows(in, exprs); err != nil {
+			return nil, err
 		}
 	}
 

@@ -23,6 +23,34 @@ type Catalog interface {
 	VirtualTable(schema, name string) (VirtualTable, bool)
 }
 
+// FuncCatalog is an optional capability of a Catalog: functions outside the
+// builtin registry (funcs.go), such as the pg_catalog emulation's
+// format_type, pg_get_expr or has_table_privilege that psql, JDBC and
+// Grafana call. The planner asks only for names no builtin has.
+type FuncCatalog interface {
+	Function(name string) (ExternalFunc, bool)
+}
+
+// RelationResolver is an optional capability of a Catalog: it resolves a
+// relation name as 'name'::regclass does (unqualified: pg_catalog, then
+// public; "schema.name" accepted; the name already case-folded) to its
+// pg_class OID. JDBC's metadata queries use 'pg_class'::regclass.
+type RelationResolver interface {
+	RelationOID(name string) (uint32, bool)
+}
+
+// ExternalFunc is a scalar function a FuncCatalog provides. Its result
+// depends only on its arguments and the catalog snapshot the Catalog was
+// built from, so calls with constant arguments are folded at build time.
+type ExternalFunc struct {
+	Result  types.OID
+	MinArgs int
+	MaxArgs int  // -1: variadic
+	Strict  bool // NULL in any argument gives NULL without calling Eval
+	// Eval computes the result; it must not retain args.
+	Eval func(args []types.Datum) (types.Datum, error)
+}
+
 // VirtualTable is a small in-memory relation (catalog emulation).
 type VirtualTable interface {
 	Columns() []Column

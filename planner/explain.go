@@ -124,6 +124,16 @@ func explainNode(n Node, depth int, out *[]string) {
 	case *Distinct:
 		add("Distinct")
 		explainNode(x.Input, depth+1, out)
+	case *GenerateSeries:
+		step := "1"
+		if x.Step != nil {
+			step = x.Step.String()
+		}
+		add("Generate Series %s from %s to %s step %s", x.Col.Name, x.Start, x.Stop, step)
+	case *Window:
+		in := x.Input.Columns()
+		add("Window %s() partition by [%s] order by [%s]", x.Func, colNames(in, x.Partition), colNames(in, x.Order))
+		explainNode(x.Input, depth+1, out)
 	case *DistinctOn:
 		add("Distinct On (%s)", colNames(x.Input.Columns(), x.Keys))
 		explainNode(x.Input, depth+1, out)

@@ -1008,6 +1008,12 @@ func exprChildren(e Expr) []Expr {
 		return x.Args
 	case *AggCall:
 		return x.Args
+	case *WinCall:
+		return x.children()
+	case *AnyArray:
+		return []Expr{x.E, x.Arr}
+	case *Subscript:
+		return []Expr{x.Arr, x.Index}
 	}
 	return nil
 }
@@ -1107,6 +1113,33 @@ func mapExpr(e Expr, f func(Expr) (Expr, error)) (Expr, error) {
 	case *AggCall:
 		args, err := mapExprs(x.Args, f)
 		return &AggCall{Name: x.Name, Args: args, Distinct: x.Distinct, T: x.T}, err
+	case *Subscript:
+		a, err := m(x.Arr)
+		if err != nil {
+			return nil, err
+		}
+		i, err := m(x.Index)
+		return &Subscript{Arr: a, Index: i, T: x.T}, err
+	case *AnyArray:
+		c, err := m(x.E)
+		if err != nil {
+			return nil, err
+		}
+		a, err := m(x.Arr)
+		return &AnyArray{E: c, Arr: a, Not: x.Not}, err
+	case *WinCall:
+		w := &WinCall{Name: x.Name}
+		if w.Partition, err = mapExprs(x.Partition, f); err != nil {
+			return nil, err
+		}
+		for _, o := range x.Order {
+			e, err := m(o.E)
+			if err != nil {
+				return nil, err
+			}
+			w.Order = append(w.Order, WinOrder{E: e, Desc: o.Desc, NullsFirst: o.NullsFirst})
+		}
+		return w, nil
 	}
 	return e, nil
 }

@@ -54,7 +54,7 @@ func BuildInsert(stmt *ast.InsertStmt, cat Catalog, env *Env) (*Insert, error) {
 	}
 	t, ok := cat.Table(db.ID, tn.Name.O)
 	if !ok {
-		return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", tn.Name.O)
+		return nil, undefinedRelation(tn.Schema.O, tn.Name.O)
 	}
 	target := make([]int, 0, len(t.Columns))
 	if len(stmt.Columns) == 0 {

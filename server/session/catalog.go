@@ -38,6 +38,33 @@ func (c planCatalog) VirtualTable(schema, name string) (planner.VirtualTable, bo
 	return virtualTable{t: t, v: catalogView{c}}, true
 }
 
+var (
+	_ planner.FuncCatalog      = planCatalog{}
+	_ planner.RelationResolver = planCatalog{}
+)
+
+// RelationOID resolves 'name'::regclass.
+func (c planCatalog) RelationOID(name string) (uint32, bool) {
+	return catalog.RelationOID(catalogView{c}, name)
+}
+
+// Function resolves the pg_catalog emulation's functions (format_type,
+// pg_get_expr, has_table_privilege, ...) against this catalog snapshot.
+func (c planCatalog) Function(name string) (planner.ExternalFunc, bool) {
+	d, ok := catalog.LookupFunc(name)
+	if !ok {
+		return planner.ExternalFunc{}, false
+	}
+	fn, v := d.Fn, catalogView{c}
+	return planner.ExternalFunc{
+		Result: d.Result, MinArgs: d.MinArgs, MaxArgs: d.MaxArgs, Strict: d.Strict,
+		Eval: func(args []types.Datum) (types.Datum, error) {
+			// Catalog functions only read the snapshot in v; none blocks.
+			return fn(context.Background(), v, args)
+		},
+	}, true
+}
+
 // virtualTable adapts a catalog emulation table to planner.VirtualTable.
 type virtualTable struct {
 	t *catalog.Table

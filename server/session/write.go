@@ -63,14 +63,15 @@ func checkWidth(t *shard.Table, row []types.Datum) error {
 // insertStmt is INSERT ... VALUES.
 type insertStmt struct {
 	s        *Session
+	text     string
 	res      *pgdialect.Result
 	n        *ast.InsertStmt
 	declared []types.OID
 	params   []types.OID
 }
 
-func (s *Session) insertStatement(_ string, res *pgdialect.Result, n *ast.InsertStmt, declared []types.OID) (pgwire.Statement, error) {
-	st := &insertStmt{s: s, res: res, n: n, declared: declared}
+func (s *Session) insertStatement(text string, res *pgdialect.Result, n *ast.InsertStmt, declared []types.OID) (pgwire.Statement, error) {
+	st := &insertStmt{s: s, text: text, res: res, n: n, declared: declared}
 	st.params = s.insertParamTypes(n, res.NumParams, declared)
 	return st, nil
 }
@@ -150,7 +151,7 @@ func (st *insertStmt) Execute(ctx context.Context, params []types.Datum, res pgw
 	env := st.s.env(params, st.params)
 	ins, err := planner.BuildInsert(st.n, st.s.catalog(), env)
 	if err != nil {
-		return err
+		return withRelationPosition(err, st.text)
 	}
 	w := st.s.newWriter(ctx, ins.Database, ins.Table)
 	for _, row := range ins.Rows {
