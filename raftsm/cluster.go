@@ -409,7 +409,10 @@ func (h *Host) AdmitNode(ctx context.Context, req JoinRequest) (JoinResponse, er
 		return JoinResponse{}, pgerror.Newf(CodeClusterRefused, "join refused: node %d was removed from the meta group; start it with an empty data directory and a new node ID", node.ID)
 	}
 	if !voter && !nonVoter {
-		if err := h.nh.SyncRequestAddNonVoting(sctx, MetaShardID, node.ID, node.RaftAddr, 0); err != nil {
+		err := h.retryConfigChange(sctx, func(ctx context.Context) error {
+			return h.nh.SyncRequestAddNonVoting(ctx, MetaShardID, node.ID, node.RaftAddr, 0)
+		})
+		if err != nil {
 			return JoinResponse{}, pgerror.Wrapf(err, pgerror.CodeUnavailable, "cannot add node %d to the meta group", node.ID)
 		}
 		h.log.Info("node admitted", "joining", node.ID, "raft", node.RaftAddr, "view", res.View)
@@ -421,6 +424,50 @@ func (h *Host) AdmitNode(ctx context.Context, req JoinRequest) (JoinResponse, er
 		out.Cluster = *res.Cluster
 	}
 	return out, nil
+}
+
+// retryConfigChange runs a membership change, retrying while Dragonboat
+// refuses it because another one is pending (several nodes joining at once)
+// or the shard is not ready, until ctx ends.
+func (h *Host) retryConfigChange(ctx context.Context, change func(context.Context) error) error {
+	for backoff := 5 * time.Millisecond; ; backoff = min(backoff*2, 200*time.Millisecond) {
+		actx, cancel := context.WithTimeout(ctx, h.loopTimeout())
+		err := change(actx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, dragonboat.ErrSystemBusy), errors.Is(err, dragonboat.ErrRejected),
+			errors.Is(err, dragonboat.ErrShardNotReady), errors.Is(err, dragonboat.ErrTimeout) && ctx.Err() == nil:
+		default:
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-h.ctx.Done():
+			return pgerror.Wrap(ErrClosed, pgerror.CodeAdminShutdown)
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// DecommissionNode asks node id to leave the cluster (a new view): it
+// becomes LEAVING, the meta leader moves its replicas to other nodes (like
+// those of a dead node) and then marks it REMOVED and takes it out of the
+// meta group. Idempotent.
+func (h *Host) DecommissionNode(ctx context.Context, id uint64) error {
+	_, err := h.proposeMeta(ctx, &metaCommand{Op: opLeave, NodeID: id})
+	return err
+}
+
+// RemoveNode marks node id REMOVED (a new view); the meta leader then takes
+// it out of the meta group. Refused (55006) while it holds replicas unless
+// force: its replicas are then re-created elsewhere like those of a dead
+// node. A removed node ID never comes back.
+func (h *Host) RemoveNode(ctx context.Context, id uint64, force bool) error {
+	_, err := h.proposeMeta(ctx, &metaCommand{Op: opRemoveNode, NodeID: id, Lenient: force})
+	return err
 }
 
 // JoinMeta starts this node's meta replica as a joining non-voting member,

@@ -57,7 +57,7 @@ func (tc *testCluster) add(id uint64) {
 		PGAddr:                fmt.Sprintf("pg-n%d:5432", id),
 		ProductVersion:        testProduct,
 		ProtocolVersion:       testProtocol,
-		DeadNodeTimeout:       time.Second,
+		DeadNodeTimeout:       3 * time.Second, // restarts in the tests take well under this
 		CheckInterval:         50 * time.Millisecond,
 		LeaderBalanceInterval: 100 * time.Millisecond,
 	}
@@ -666,6 +666,14 @@ func TestClusterDeadNodeReplacement(t *testing.T) {
 		t.Fatalf("the returned node got no replica of new shards: %+v", day1)
 	}
 	tc.waitStates(NodeHealthy, victim)
+
+	// The spare's replica joined as non-voting and was promoted: it
+	// restarts as such (cluster.json) and catches up.
+	tc.stop(spare)
+	tc.write(s.ID, table, 21, "c")
+	tc.start(spare)
+	tc.waitRows(spare, s.ID, table, 22)
+	tc.waitStates(NodeHealthy, spare)
 }
 
 // TestClusterDeadMetaVoter: when a meta voter is down past DeadNodeTimeout,
@@ -729,4 +737,91 @@ func TestClusterDeadMetaVoter(t *testing.T) {
 	for id := range tc.hosts {
 		tc.waitRows(id, s.ID, table, 2)
 	}
+}
+
+// TestClusterConcurrentJoinAndDecommission: two nodes join at once (their
+// meta membership changes are serialised by retries); then one is
+// decommissioned: its replicas move away, it is REMOVED and leaves the
+// meta group.
+func TestClusterConcurrentJoinAndDecommission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	tc := newTestCluster(t, 1, 2, 3, 4, 5)
+	tc.start(1, 2, 3, 4, 5)
+	tc.initCluster("tag-1", 1, 2, 3)
+	var wg sync.WaitGroup
+	views := make([]uint64, 2)
+	errs := make([]error, 2)
+	for i, id := range []uint64{4, 5} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var resp JoinResponse
+			resp, errs[i] = tc.join(id, "tag-1")
+			views[i] = resp.View
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || views[0] == views[1] || min(views[0], views[1]) != 2 || max(views[0], views[1]) != 3 {
+		t.Fatalf("concurrent joins: views %v errors %v", views, errs)
+	}
+	tc.waitStates(NodeIdle, 4, 5)
+	shards, table := tc.setupTableGroups(1, 5)
+	for _, s := range shards {
+		tc.write(s.ID, table, 1, "a")
+	}
+	const leaving = 4
+	held := 0
+	for _, s := range shards {
+		if hasReplica(s, leaving) {
+			held++
+		}
+	}
+	if held == 0 {
+		t.Fatalf("node %d holds no replica: %+v", leaving, shards)
+	}
+	if err := tc.hosts[1].DecommissionNode(tc.ctx, leaving); err != nil {
+		t.Fatal(err)
+	}
+	tc.eventually("node drained and removed", func() string {
+		c := tc.hosts[1].Catalog()
+		if n, _ := c.Node(leaving); n.State != NodeRemoved {
+			return fmt.Sprintf("node %d is %s; moves %+v", leaving, n.State, c.Moves)
+		}
+		if n := replicasOn(c, leaving); n != 0 {
+			return fmt.Sprintf("%d replicas left", n)
+		}
+		mctx, cancel := context.WithTimeout(tc.ctx, time.Second)
+		defer cancel()
+		m, err := tc.hosts[1].NodeHost().SyncGetShardMembership(mctx, MetaShardID)
+		if err != nil {
+			return err.Error()
+		}
+		if _, ok := m.Removed[leaving]; !ok {
+			return fmt.Sprintf("still in the meta group: %+v", m)
+		}
+		return ""
+	})
+	if c := tc.hosts[1].Catalog(); c.View != 5 {
+		t.Fatalf("view %d after leave and removal, want 5", c.View)
+	}
+	for _, s := range shards {
+		tc.write(s.ID, table, 2, "a")
+		got, _ := tc.hosts[1].Catalog().Shard(s.ID)
+		for _, r := range got.Replicas {
+			tc.waitRows(r, s.ID, table, 2)
+		}
+	}
+	tc.eventually("drained node dropped its replicas", func() string {
+		if st := tc.hosts[leaving].State(); st != NodeRemoved {
+			return fmt.Sprintf("state %s", st)
+		}
+		for _, s := range shards {
+			if tc.hosts[leaving].NodeHost().HasNodeInfo(s.ID, leaving) {
+				return fmt.Sprintf("replica of shard %d still on disk", s.ID)
+			}
+		}
+		return ""
+	})
 }
