@@ -147,8 +147,22 @@ func (c *conn) cancelStatement() {
 	}
 }
 
-// stmtContext returns the context of one statement execution.
+// errStatementTimeout is the cause of a statement context that reached the
+// session's statement_timeout.
+var errStatementTimeout = pgerror.New(pgerror.CodeQueryCanceled, "canceling statement due to statement timeout")
+
+// stmtContext returns the context of one statement execution: cancelled by
+// a CancelRequest (cancelStatement) and, when the session has a
+// statement_timeout, at that deadline.
 func (c *conn) stmtContext(ctx context.Context) (context.Context, func()) {
+	stopTimer := func() {}
+	if st, ok := c.session.(StatementTimeouter); ok {
+		if d := st.StatementTimeout(); d > 0 {
+			var cancelT context.CancelFunc
+			ctx, cancelT = context.WithTimeoutCause(ctx, d, errStatementTimeout)
+			stopTimer = cancelT
+		}
+	}
 	sctx, cancel := context.WithCancelCause(ctx)
 	c.mu.Lock()
 	c.mu.stmtCancel = cancel
@@ -158,6 +172,7 @@ func (c *conn) stmtContext(ctx context.Context) (context.Context, func()) {
 		c.mu.stmtCancel = nil
 		c.mu.Unlock()
 		cancel(context.Canceled)
+		stopTimer()
 	}
 }
 

@@ -186,6 +186,8 @@ func (c *conn) mapCancel(sctx context.Context, err error) error {
 	switch cause := context.Cause(sctx); {
 	case errors.Is(cause, errCancelRequested):
 		return errCancelRequested
+	case errors.Is(cause, errStatementTimeout):
+		return errStatementTimeout
 	case errors.Is(cause, errServerShutdown):
 		return errServerShutdown
 	case errors.Is(cause, errClientDisconnected):

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/longboatdb/longboat/sql/pgerror"
 	"github.com/longboatdb/longboat/sql/types"
@@ -25,7 +26,8 @@ import (
 //	error <SQLSTATE>          fails with that code at position 7
 //	internal                  fails with an uncoded error (XX000)
 //	begin / commit / rollback, insert ..., notice
-//	set <name> = <value>      application_name is reported (ParameterStatus)
+//	set <name> = <value>      application_name is reported (ParameterStatus);
+//	                          statement_timeout = <ms> bounds later statements
 //	copy <t> from stdin [binary]
 //	select * from no_such_table ...   42P01 at Prepare
 //
@@ -62,7 +64,12 @@ func (h *fakeHandler) NewSession(ctx context.Context, params map[string]string) 
 	return &fakeSession{h: h}, nil
 }
 
-type fakeSession struct{ h *fakeHandler }
+type fakeSession struct {
+	h       *fakeHandler
+	timeout time.Duration // set statement_timeout = <ms>
+}
+
+func (s *fakeSession) StatementTimeout() time.Duration { return s.timeout }
 
 func (s *fakeSession) Close() { s.h.closed.Add(1) }
 
@@ -159,6 +166,13 @@ func (s *fakeSession) prepareOne(q string, declared []types.OID) (Statement, err
 		return &fakeStmt{exec: func(_ context.Context, _ []types.Datum, res ResultWriter) error {
 			if strings.EqualFold(name, "application_name") {
 				res.(ParameterReporter).ReportParameter("application_name", value)
+			}
+			if strings.EqualFold(name, "statement_timeout") {
+				ms, err := strconv.Atoi(value)
+				if err != nil {
+					return pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"statement_timeout\": %q", value)
+				}
+				s.timeout = time.Duration(ms) * time.Millisecond
 			}
 			res.SetTag("SET")
 			return nil

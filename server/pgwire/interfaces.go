@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/longboatdb/longboat/sql/types"
 )
@@ -88,6 +89,14 @@ type ResultWriter interface {
 // libpq (psycopg2) and pgjdbc keep their view of these parameters from it.
 type ParameterReporter interface {
 	ReportParameter(name, value string)
+}
+
+// StatementTimeouter is an optional capability of a Session: the
+// statement_timeout in force (0: none). pgwire runs each statement under a
+// context with that deadline and reports its expiry as 57014 "canceling
+// statement due to statement timeout", as PostgreSQL does.
+type StatementTimeouter interface {
+	StatementTimeout() time.Duration
 }
 
 // Session is the SQL layer's per-connection state.

@@ -43,6 +43,13 @@ func (h *Handler) NewSession(ctx context.Context, params map[string]string) (pgw
 	if v := params["application_name"]; v != "" {
 		s.mu.settings["application_name"] = v
 	}
+	if v := params["statement_timeout"]; v != "" {
+		// node-postgres sends its statement_timeout option this way.
+		if _, err := parseTimeoutSetting(v); err != nil {
+			return nil, err
+		}
+		s.mu.settings["statement_timeout"] = v
+	}
 	return s, nil
 }
 

@@ -2,10 +2,14 @@ package session
 
 import (
 	"context"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/longboatdb/longboat/server/pgwire"
 	"github.com/longboatdb/longboat/sql/pgdialect"
+	"github.com/longboatdb/longboat/sql/pgerror"
 	"github.com/longboatdb/longboat/sql/types"
 )
 
@@ -49,4 +53,44 @@ func (st *setStmt) Execute(_ context.Context, _ []types.Datum, res pgwire.Result
 		}
 	}
 	return nil
+}
+
+var _ pgwire.StatementTimeouter = (*Session)(nil)
+
+// StatementTimeout is the session's statement_timeout (0: none); pgwire
+// applies it to every statement.
+func (s *Session) StatementTimeout() time.Duration {
+	v, _ := s.setting("statement_timeout")
+	d, err := parseTimeoutSetting(v)
+	if err != nil {
+		return 0 // not reachable: SET and startup validate the value
+	}
+	return d
+}
+
+// parseTimeoutSetting parses a PostgreSQL time setting whose default unit
+// is milliseconds: "0", "250", "1.5s", "100ms", "2min", "1h", "1d", "500us".
+// Negative values are rejected, as PostgreSQL does for statement_timeout.
+func parseTimeoutSetting(v string) (time.Duration, error) {
+	s := strings.TrimSpace(strings.Trim(strings.TrimSpace(v), "'"))
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, unit := s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"statement_timeout\": %q", v)
+	}
+	scale := map[string]time.Duration{"": time.Millisecond, "us": time.Microsecond, "ms": time.Millisecond,
+		"s": time.Second, "min": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
+	u, ok := scale[unit]
+	if !ok {
+		return 0, pgerror.WithHint(pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"statement_timeout\": %q", v),
+			`Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".`)
+	}
+	if f*float64(u) >= float64(math.MaxInt64) {
+		return time.Duration(math.MaxInt64), nil
+	}
+	return time.Duration(f * float64(u)), nil
 }

@@ -68,6 +68,12 @@ func (s *Session) applySet(u *pgdialect.Set) error {
 		}
 		return pgerror.WithHint(pgerror.Newf(pgerror.CodeFeatureNotSupported, "time zone %q is not supported", u.Value),
 			"Longboat sessions run in UTC.")
+	case "statement_timeout":
+		if _, err := parseTimeoutSetting(u.Value); err != nil {
+			return err
+		}
+		s.set(name, u.Value)
+		return nil
 	case "read_consistency":
 		v := strings.ToLower(u.Value)
 		if v != "strong" && v != "follower" {
