@@ -147,6 +147,7 @@ func (h *Host) startCluster(live *liveness) error {
 	cc := *h.cfg.Cluster
 	cc.setDefaults()
 	cl := &clusterState{cfg: cc, live: live, kick: make(chan struct{}, 1)}
+	live.onLeader = cl.poke
 	cl.mu.retiredDone = make(map[ShardReplica]bool)
 	f, err := loadClusterFile(h.cfg.DataDir)
 	if err != nil {
@@ -268,9 +269,10 @@ func (h *Host) Bootstrap(ctx context.Context, members map[uint64]string) error {
 // command, which registers the members, records the tag and versions and
 // creates database "longboat" with min(3, members) replicas. An identical
 // init again answers the existing identity (AlreadyInitialized); other
-// members are refused (08004). If no meta leader is elected before ctx ends,
-// the local bootstrap is undone (ResetBootstrap) so that another init can be
-// tried, and the error says why.
+// members are refused (08004). If no meta leader is elected before ctx ends
+// (and none ever was since the NodeHost started), the local bootstrap is
+// undone (ResetBootstrap) so that another init can be tried, and the error
+// says why.
 func (h *Host) InitCluster(ctx context.Context, spec InitSpec) (InitResult, error) {
 	if spec.ClusterTag == "" || spec.ProductVersion == "" {
 		return InitResult{}, pgerror.New(pgerror.CodeInvalidParameterValue, "cluster init needs a cluster tag and a product version")
@@ -280,7 +282,7 @@ func (h *Host) InitCluster(ctx context.Context, spec InitSpec) (InitResult, erro
 		return InitResult{}, err
 	}
 	if err := h.waitLeader(ctx, MetaShardID); err != nil {
-		if h.Catalog().Initialized {
+		if h.Catalog().Initialized || h.cl.live.metaLeaderSeen.Load() {
 			return InitResult{}, err
 		}
 		if rerr := h.ResetBootstrap(context.WithoutCancel(ctx)); rerr != nil {
@@ -348,6 +350,12 @@ func (h *Host) ResetBootstrap(ctx context.Context) error {
 			return fmt.Errorf("longboat/raftsm: cannot remove the meta replica's data: %w", ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+	// Dragonboat marks the snapshot directory of a removed replica as
+	// deleted and refuses to start that replica ID again; the group never
+	// formed, so the ID may be reused: drop the marked directory.
+	if err := removeSnapshotDir(h.cfg.nodeHostDir(), MetaShardID, h.cfg.NodeID); err != nil {
+		return err
 	}
 	if err := removeFile(clusterFilePath(h.cfg.DataDir)); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,5 +134,32 @@ func (h *Host) forgetJoinedShard(id uint64) error {
 		return err
 	}
 	h.cl.mu.file = f
+	return nil
+}
+
+// removeSnapshotDir removes Dragonboat's snapshot directory of a replica
+// whose data was removed (NodeHostDir/<host>/<deployment>/snapshot-part-N/
+// snapshot-<shard>-<replica>, found by name: the layout is Dragonboat's).
+func removeSnapshotDir(nodeHostDir string, shardID, replicaID uint64) error {
+	name := fmt.Sprintf("snapshot-%d-%d", shardID, replicaID)
+	var found []string
+	err := filepath.WalkDir(nodeHostDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == name {
+			found = append(found, path)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("longboat/raftsm: cannot find the snapshot directory of shard %d replica %d: %w", shardID, replicaID, err)
+	}
+	for _, dir := range found {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("longboat/raftsm: cannot remove %s: %w", dir, err)
+		}
+	}
 	return nil
 }

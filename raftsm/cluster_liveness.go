@@ -2,6 +2,7 @@ package raftsm
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lni/dragonboat/v4/raftio"
@@ -24,14 +25,34 @@ import (
 // waiting longer.
 type liveness struct {
 	now func() time.Time
-	mu  struct {
+	// metaLeaderSeen: some meta leader was elected since the NodeHost
+	// started (InitCluster only undoes a bootstrap whose group never
+	// formed).
+	metaLeaderSeen atomic.Bool
+	// onLeader is called on every leader change (it must not block).
+	onLeader func()
+	mu       struct {
 		sync.Mutex
 		addrDown map[string]time.Time // Raft address → down since
 		marked   map[uint64]time.Time // node ID → marked down since
 	}
 }
 
-var _ raftio.ISystemEventListener = (*liveness)(nil)
+var (
+	_ raftio.ISystemEventListener = (*liveness)(nil)
+	_ raftio.IRaftEventListener   = (*liveness)(nil)
+)
+
+// LeaderUpdated is called by Dragonboat (it must not block) when a local
+// replica learns of a new leader.
+func (l *liveness) LeaderUpdated(info raftio.LeaderInfo) {
+	if info.ShardID == MetaShardID && info.LeaderID != 0 {
+		l.metaLeaderSeen.Store(true)
+	}
+	if f := l.onLeader; f != nil {
+		f()
+	}
+}
 
 func newLiveness(now func() time.Time) *liveness {
 	l := &liveness{now: now}

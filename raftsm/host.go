@@ -80,6 +80,7 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.Cluster != nil {
 		live = newLiveness(cfg.Now)
 		nhc.SystemEventListener = live
+		nhc.RaftEventListener = live
 	}
 	nh, err := dragonboat.NewNodeHost(nhc)
 	if err != nil {
