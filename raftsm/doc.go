@@ -29,6 +29,18 @@
 // catalog; it then runs one reconcile pass (which also deletes replicas found
 // on disk that the partition table no longer has) and returns.
 //
+// # Cluster mode
+//
+// With Config.Cluster set, Start does not bootstrap anything: the node is
+// INITIALIZING until Bootstrap/InitCluster or AdmitNode (on the meta leader)
+// + JoinMeta. Joined nodes are non-voting meta members. The topology
+// (views, node states, replica moves) is part of the meta state
+// (cluster_cmd.go); the cluster loop (cluster_loop.go) reports the node's
+// state, runs replica moves (add non-voting → caught up → promote → remove
+// the old one), marks unreachable nodes DOWN after DeadNodeTimeout and
+// balances leaders. DataDir/cluster.json records how replicas were
+// bootstrapped (cluster_file.go). See docs/architecture.md "Cluster".
+//
 // # Data shard entries (the Raft log of shards ≥ 16)
 //
 //	+--------+-------------------------------------------+
@@ -73,8 +85,8 @@
 // puts it in the command. Business errors (duplicate database 42P04, unknown
 // database 3D000, duplicate table 42P07, unknown table 42P01, bad
 // definitions 42P16/42701/22023) come back in the Result and surface as
-// pgerror errors. Shards are placed on min(replicas, nodes) consecutive
-// registered nodes starting at shardID mod nodes.
+// pgerror errors. Shards are placed on the min(replicas, eligible nodes)
+// nodes holding the fewest replicas (placement.go).
 //
 // DROP TABLE removes the table from the catalog, then proposes DeleteTable
 // to every shard of its database that has a replica on this node (best
@@ -132,9 +144,11 @@
 //
 // # Known gaps
 //
-//   - Replica moves (membership changes) are not implemented: the
-//     reconciler starts and stops whole replicas only; a replica set change
-//     in the partition table is not yet turned into Raft membership changes.
+//   - A node removed from a group (a dead meta voter that was replaced, a
+//     replica moved away) keeps its ID forever excluded from that group:
+//     Dragonboat never re-admits a removed replica ID.
+//   - A database's replica count is capped at creation by the nodes then
+//     eligible; it does not grow when nodes join later.
 //   - If the node crashes after a dropped shard's Raft data is removed but
 //     before store.DropShard, that shard's store keys stay behind (nothing
 //     refers to them; no store API lists shards to find them).
