@@ -22,7 +22,7 @@ const DataFile = "cpu-only-scale100-1d.csv.gz"
 
 // Copy formats of the loader.
 const (
-	CopyBinary = "binary" // pgx CopyFrom: COPY ... FROM STDIN (FORMAT binary)
+	CopyBinary = "binary" // COPY ... FROM STDIN binary, the stream pgx CopyFrom sends
 	CopyCSV    = "csv"    // COPY cpu FROM STDIN WITH (FORMAT csv), lines passed through
 )
 
@@ -52,16 +52,19 @@ type LoadStats struct {
 	Format     string        `json:"format"`
 }
 
-// loadBatch is one COPY statement's worth of rows.
+// loadBatch is one COPY statement's worth of rows: whole CSV lines, which
+// the worker sends as they are (csv) or encodes (binary).
 type loadBatch struct {
-	rows []cpuRow // binary
-	csv  []byte   // csv: whole lines, no header
-	n    int
+	csv    []byte     // whole lines, no header
+	n      int        // number of rows (lines that are not blank)
+	line   int        // file line number of the first line
+	layout *csvLayout // the header's column order
 }
 
 // Load copies opts.File into table cpu (which must exist) over Workers
-// connections made by connect. The reader goroutine decompresses and parses
-// the file into batches; each worker sends a batch as one COPY statement.
+// connections made by connect. The reader goroutine decompresses the file
+// and cuts it into batches of lines; each worker parses and encodes a batch
+// (binary) and sends it as one COPY statement.
 // Connections are opened before the clock starts. On any error the load
 // stops and the first error is returned.
 func Load(ctx context.Context, connect func(context.Context) (*pgx.Conn, error), opts LoadOptions) (LoadStats, error) {
@@ -123,9 +126,9 @@ func Load(ctx context.Context, connect func(context.Context) (*pgx.Conn, error),
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			vals := make([]any, numCols)
+			var buf []byte
 			for b := range batches {
-				n, err := copyBatch(ctx, c, b, opts.Format, vals)
+				n, err := copyBatch(ctx, c, b, opts.Format, &buf)
 				if err != nil {
 					fail(err)
 					// Drain so the reader can finish.
@@ -174,46 +177,72 @@ func Load(ctx context.Context, connect func(context.Context) (*pgx.Conn, error),
 	}, nil
 }
 
-func copyBatch(ctx context.Context, c *pgx.Conn, b *loadBatch, format string, vals []any) (int64, error) {
-	if format == CopyCSV {
-		tag, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(b.csv), "COPY cpu FROM STDIN WITH (FORMAT csv)")
+// copyBatch sends one batch as one COPY statement. buf is the worker's
+// reusable encoding buffer.
+func copyBatch(ctx context.Context, c *pgx.Conn, b *loadBatch, format string, buf *[]byte) (int64, error) {
+	data, sql := b.csv, "COPY cpu FROM STDIN WITH (FORMAT csv)"
+	if format == CopyBinary {
+		d, err := encodeBinary((*buf)[:0], b)
+		*buf = d
 		if err != nil {
-			return 0, fmt.Errorf("cannot copy batch of %d rows: %w", b.n, err)
+			return 0, err
 		}
-		return tag.RowsAffected(), nil
+		data, sql = d, copyBinarySQL
 	}
-	src := &batchSource{rows: b.rows, vals: vals}
-	n, err := c.CopyFrom(ctx, pgx.Identifier{"cpu"}, CPUColumns(), src)
+	tag, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(data), sql)
 	if err != nil {
 		return 0, fmt.Errorf("cannot copy batch of %d rows: %w", b.n, err)
 	}
-	return n, nil
+	if tag.RowsAffected() != int64(b.n) {
+		return 0, fmt.Errorf("copy of a batch of %d rows reported %d", b.n, tag.RowsAffected())
+	}
+	return tag.RowsAffected(), nil
 }
 
-// batchSource feeds one batch to pgx CopyFrom, reusing one values slice
-// (pgx encodes each row before asking for the next).
-type batchSource struct {
-	rows []cpuRow
-	i    int
-	vals []any
+// encodeBinary appends b's lines to dst as a binary COPY stream.
+func encodeBinary(dst []byte, b *loadBatch) ([]byte, error) {
+	dst = appendCopyHeader(dst)
+	var r cpuRow
+	rest := b.csv
+	for i := 0; len(rest) > 0; i++ {
+		line := rest
+		if k := bytes.IndexByte(rest, '\n'); k >= 0 {
+			line, rest = rest[:k], rest[k+1:]
+		} else {
+			rest = nil
+		}
+		if isBlank(line) {
+			continue
+		}
+		var err error
+		if dst, err = b.layout.appendCopyLine(dst, line, &r); err != nil {
+			return dst, fmt.Errorf("line %d: %w", b.line+i, err)
+		}
+	}
+	return appendCopyTrailer(dst), nil
 }
 
-var _ pgx.CopyFromSource = (*batchSource)(nil)
-
-func (s *batchSource) Next() bool { s.i++; return s.i <= len(s.rows) }
-func (s *batchSource) Values() ([]any, error) {
-	s.rows[s.i-1].values(s.vals)
-	return s.vals, nil
-}
-func (s *batchSource) Err() error { return nil }
-
-// readBatches decompresses and splits the file into batches.
+// readBatches decompresses and splits the file into batches of whole lines
+// (the TSBS file has no quoted newlines), after the header line.
 func readBatches(ctx context.Context, f io.Reader, opts LoadOptions, out chan<- *loadBatch) error {
 	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return fmt.Errorf("cannot read gzip data: %w", err)
 	}
 	defer gz.Close()
+	br := bufio.NewReaderSize(gz, 1<<20)
+	hdr, err := br.ReadSlice('\n')
+	if err != nil {
+		return fmt.Errorf("cannot read CSV header: %w", err)
+	}
+	rec, err := csv.NewReader(bytes.NewReader(hdr)).Read()
+	if err != nil {
+		return fmt.Errorf("cannot read CSV header: %w", err)
+	}
+	layout, err := parseHeader(rec)
+	if err != nil {
+		return err
+	}
 	send := func(b *loadBatch) error {
 		select {
 		case out <- b:
@@ -222,71 +251,24 @@ func readBatches(ctx context.Context, f io.Reader, opts LoadOptions, out chan<- 
 			return ctx.Err()
 		}
 	}
-	if opts.Format == CopyCSV {
-		return readCSVBatches(gz, opts.BatchSize, send)
-	}
-	r := csv.NewReader(bufio.NewReaderSize(gz, 1<<20))
-	r.ReuseRecord = true
-	r.FieldsPerRecord = numCols
-	hdr, err := r.Read()
-	if err != nil {
-		return fmt.Errorf("cannot read CSV header: %w", err)
-	}
-	layout, err := parseHeader(hdr)
-	if err != nil {
-		return err
-	}
-	b := &loadBatch{rows: make([]cpuRow, 0, opts.BatchSize)}
-	line := 1
+	line := 2
+	b := &loadBatch{line: line, layout: &layout}
 	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line++
-		if err != nil {
-			return fmt.Errorf("cannot read CSV: %w", err)
-		}
-		b.rows = append(b.rows, cpuRow{})
-		if err := layout.parseRecord(rec, &b.rows[len(b.rows)-1]); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-		if len(b.rows) == opts.BatchSize {
-			b.n = len(b.rows)
-			if err := send(b); err != nil {
-				return err
-			}
-			b = &loadBatch{rows: make([]cpuRow, 0, opts.BatchSize)}
-		}
-	}
-	if len(b.rows) > 0 {
-		b.n = len(b.rows)
-		return send(b)
-	}
-	return nil
-}
-
-// readCSVBatches passes whole lines through (the TSBS file has no quoted
-// newlines), dropping the header line.
-func readCSVBatches(r io.Reader, batchSize int, send func(*loadBatch) error) error {
-	br := bufio.NewReaderSize(r, 1<<20)
-	if _, err := br.ReadSlice('\n'); err != nil {
-		return fmt.Errorf("cannot read CSV header: %w", err)
-	}
-	b := &loadBatch{}
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			b.csv = append(b.csv, line...)
-			if line[len(line)-1] != '\n' {
+		l, err := br.ReadSlice('\n')
+		if len(l) > 0 {
+			b.csv = append(b.csv, l...)
+			if l[len(l)-1] != '\n' {
 				b.csv = append(b.csv, '\n')
 			}
-			b.n++
-			if b.n == batchSize {
+			if !isBlank(l) { // skipped by encodeBinary, as encoding/csv does
+				b.n++
+			}
+			line++
+			if b.n == opts.BatchSize {
 				if err := send(b); err != nil {
 					return err
 				}
-				b = &loadBatch{csv: make([]byte, 0, cap(b.csv))}
+				b = &loadBatch{csv: make([]byte, 0, cap(b.csv)), line: line, layout: &layout}
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -300,4 +282,8 @@ func readCSVBatches(r io.Reader, batchSize int, send func(*loadBatch) error) err
 		return send(b)
 	}
 	return nil
+}
+
+func isBlank(line []byte) bool {
+	return len(bytes.TrimRight(line, "\r\n")) == 0
 }

@@ -99,7 +99,8 @@ func (l *csvLayout) parseRecord(rec []string, r *cpuRow) error {
 	return nil
 }
 
-// values fills dst (len numCols) with r's values for pgx CopyFrom.
+// values fills dst (len numCols) with r's values as pgx takes them (the
+// tests encode them with pgx to check appendCopyRow).
 func (r *cpuRow) values(dst []any) {
 	dst[0] = r.Time
 	for j := range numTags {
