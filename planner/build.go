@@ -236,6 +236,20 @@ func (e *UndefinedRelationError) Error() string {
 	return fmt.Sprintf("relation %q does not exist", full)
 }
 
+// UndefinedColumnError is the cause of the 42703 error for a column
+// reference that resolves to nothing; the session layer points the error's
+// position at the reference, as for UndefinedRelationError.
+type UndefinedColumnError struct {
+	Table, Name string // Table "" when the reference was unqualified
+}
+
+func (e *UndefinedColumnError) Error() string {
+	if e.Table != "" {
+		return fmt.Sprintf("column %s.%s does not exist", e.Table, e.Name)
+	}
+	return fmt.Sprintf("column %q does not exist", e.Name)
+}
+
 func undefinedRelation(schema, name string) error {
 	return pgerror.Wrap(&UndefinedRelationError{Schema: schema, Name: name}, pgerror.CodeUndefinedTable)
 }

@@ -47,10 +47,7 @@ func (sc *scope) resolve(table, name string) (int, error) {
 		found = i
 	}
 	if found < 0 {
-		if table != "" {
-			return -1, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %s.%s does not exist", table, name)
-		}
-		return -1, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", name)
+		return -1, pgerror.Wrap(&UndefinedColumnError{Table: table, Name: name}, pgerror.CodeUndefinedColumn)
 	}
 	return found, nil
 }

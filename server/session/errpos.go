@@ -8,15 +8,24 @@ import (
 	"github.com/longboatdb/longboat/sql/pgerror"
 )
 
-// withRelationPosition points a 42P01 "relation does not exist" error from
-// planning at the relation's reference in the statement text, as
-// PostgreSQL does (psql underlines it; pgjdbc prints "Position: n").
-func withRelationPosition(err error, text string) error {
-	var ur *planner.UndefinedRelationError
-	if err == nil || !errors.As(err, &ur) {
-		return err
+// withErrorPosition points a 42P01 "relation does not exist" or 42703
+// "column does not exist" error from planning at the reference in the
+// statement text, as PostgreSQL does (psql underlines it; pgjdbc prints
+// "Position: n"; node-postgres sets error.position).
+func withErrorPosition(err error, text string) error {
+	if err == nil {
+		return nil
 	}
-	if pos := pgdialect.RelationPosition(text, ur.Schema, ur.Name); pos > 0 {
+	pos := 0
+	var ur *planner.UndefinedRelationError
+	var uc *planner.UndefinedColumnError
+	switch {
+	case errors.As(err, &ur):
+		pos = pgdialect.RelationPosition(text, ur.Schema, ur.Name)
+	case errors.As(err, &uc):
+		pos = pgdialect.ColumnPosition(text, uc.Table, uc.Name)
+	}
+	if pos > 0 {
 		return pgerror.WithPosition(err, pos)
 	}
 	return err

@@ -95,7 +95,7 @@ func (q *queryStmt) describe() error {
 	if !q.planned {
 		q.planned = true
 		q.plan, q.planErr = planner.Build(q.res.Stmt, q.s.catalog(), q.s.env(nil, q.declared))
-		q.planErr = withRelationPosition(q.planErr, q.text)
+		q.planErr = withErrorPosition(q.planErr, q.text)
 	}
 	return q.planErr
 }
@@ -131,7 +131,7 @@ func (q *queryStmt) Execute(ctx context.Context, params []types.Datum, res pgwir
 	}
 	plan, err := planner.Build(q.res.Stmt, cat, env)
 	if err != nil {
-		return withRelationPosition(err, q.text)
+		return withErrorPosition(err, q.text)
 	}
 	var n int64
 	err = runPlan(ctx, q.s, plan, q.text, env, cat.cat.Version, func(row []types.Datum) error {

@@ -151,7 +151,7 @@ func (st *insertStmt) Execute(ctx context.Context, params []types.Datum, res pgw
 	env := st.s.env(params, st.params)
 	ins, err := planner.BuildInsert(st.n, st.s.catalog(), env)
 	if err != nil {
-		return withRelationPosition(err, st.text)
+		return withErrorPosition(err, st.text)
 	}
 	w := st.s.newWriter(ctx, ins.Database, ins.Table)
 	for _, row := range ins.Rows {

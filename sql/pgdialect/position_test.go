@@ -24,3 +24,21 @@ func TestRelationPosition(t *testing.T) {
 	f("SELECT 1", "", "nosuch", 0)
 	f("SELECT 1 FROM 'unterminated", "", "nosuch", 0)
 }
+
+// TestColumnPosition checks the positions PostgreSQL 15 reports for
+// "column ... does not exist".
+func TestColumnPosition(t *testing.T) {
+	f := func(stmt, qual, name string, want int) {
+		t.Helper()
+		if got := ColumnPosition(stmt, qual, name); got != want {
+			t.Errorf("ColumnPosition(%q, %q, %q) = %d, want %d", stmt, qual, name, got, want)
+		}
+	}
+	f("SELECT nosuch FROM node_metrics", "", "nosuch", 8)
+	f("select w.nosuch from weather w", "w", "nosuch", 8)
+	f("SELECT a FROM t WHERE nosuch > 1", "", "nosuch", 23)
+	f("SELECT 'nosuch', nosuch FROM t", "", "nosuch", 18)
+	f("SELECT nosuch() , nosuch FROM t", "", "nosuch", 19)
+	f(`SELECT "NoSuch" FROM t`, "", "NoSuch", 8)
+	f("SELECT 1", "", "nosuch", 0)
+}
