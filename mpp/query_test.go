@@ -51,6 +51,32 @@ func (c vcat) VirtualTable(schema, name string) (planner.VirtualTable, bool) {
 	return nil, false
 }
 
+var (
+	_ planner.FuncCatalog      = vcat{}
+	_ planner.RelationResolver = vcat{}
+)
+
+// Function provides one catalog function for the tests: lb_test_double(x)
+// = 2x, strict, one argument.
+func (c vcat) Function(name string) (planner.ExternalFunc, bool) {
+	if name != "lb_test_double" {
+		return planner.ExternalFunc{}, false
+	}
+	return planner.ExternalFunc{Result: types.Int8, MinArgs: 1, MaxArgs: 1, Strict: true,
+		Eval: func(a []types.Datum) (types.Datum, error) { return types.NewInt(types.Int8, 2*a[0].I), nil }}, true
+}
+
+// RelationOID resolves the two relations of the test catalog.
+func (c vcat) RelationOID(name string) (uint32, bool) {
+	switch name {
+	case "pg_class", "pg_catalog.pg_class":
+		return 1259, true
+	case "cpu", "public.cpu":
+		return 16391, true
+	}
+	return 0, false
+}
+
 func TestQueries(t *testing.T) {
 	c := vcat{smallCluster(0.1)}
 	datadriven.RunTest(t, "testdata/queries", func(t *testing.T, d *datadriven.TestData) string {

@@ -829,7 +829,10 @@ func (b *builder) regclass(s string) (Expr, error) {
 			return &Const{D: types.NewInt(types.Oid, int64(oid))}, nil
 		}
 	}
-	return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", s)
+	if len(parts) == 2 {
+		return nil, undefinedRelation(parts[0], parts[1])
+	}
+	return nil, undefinedRelation("", name)
 }
 
 // externalFunc resolves a function the catalog provides (FuncCatalog).
