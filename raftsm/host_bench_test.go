@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -189,4 +190,82 @@ func BenchmarkWrite8MiB(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)*float64(len(wb.Tables[0].Times))/b.Elapsed().Seconds(), "rows/s")
+}
+
+// tsbsBatch returns a WriteBatch of n TSBS cpu rows (ten tags, ten float
+// fields; 100 hosts, 10 s apart) starting at row first.
+func tsbsBatch(tableID uint32, fieldIDs []uint16, first, n int) *store.WriteBatch {
+	t := store.TableRows{TableID: tableID, FieldIDs: fieldIDs}
+	for h := range 100 {
+		t.Series = append(t.Series, []string{fmt.Sprintf("host_%d", h), "us-west-1", "us-west-1a", fmt.Sprint(h % 97),
+			"Ubuntu15.10", "x64", "NYC", fmt.Sprint(h % 19), "1", "staging"})
+	}
+	t.Fields = make([]store.Vector, len(fieldIDs))
+	for i := range t.Fields {
+		t.Fields[i] = store.Vector{Type: shard.TypeFloat8, F64: make([]float64, 0, n)}
+	}
+	t.SeriesIdx, t.Times = make([]uint32, 0, n), make([]int64, 0, n)
+	for r := first; r < first+n; r++ {
+		t.SeriesIdx = append(t.SeriesIdx, uint32(r%100))
+		t.Times = append(t.Times, int64(r/100)*10_000_000)
+		for i := range t.Fields {
+			t.Fields[i].F64 = append(t.Fields[i].F64, float64((r*7+i*13)%100)+0.25*float64(i))
+		}
+	}
+	return &store.WriteBatch{Tables: []store.TableRows{t}}
+}
+
+// BenchmarkWriteTSBS is the commit latency of Host.Write for batches of
+// TSBS rows as ingest ships them (one writer, one shard): encode, propose,
+// LogDB fsync, decode, apply. cpu-ns/row is the process's CPU per row.
+func BenchmarkWriteTSBS(b *testing.B) {
+	for _, rows := range []int{1024, 4096, 16384} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			h, id, _ := benchHost(b)
+			ctx := testCtx(b)
+			cols := []shard.Column{{Name: "time", Type: shard.TypeTimestamptz, NotNull: true}}
+			tags := []int{}
+			for i := range 10 {
+				cols = append(cols, shard.Column{Name: fmt.Sprintf("t%d", i), Type: shard.TypeText})
+				tags = append(tags, 1+i)
+			}
+			for i := range 10 {
+				cols = append(cols, shard.Column{Name: fmt.Sprintf("f%d", i), Type: shard.TypeFloat8})
+			}
+			if err := h.CreateTable(ctx, 1, shard.Table{Name: "tsbs", Columns: cols, Tags: tags}, false); err != nil {
+				b.Fatal(err)
+			}
+			tbl, _ := h.Catalog().Table(1, "tsbs")
+			var fids []uint16
+			for _, i := range tbl.Fields() {
+				fids = append(fids, tbl.Columns[i].ID)
+			}
+			// 864,000 rows (a TSBS day) of batches, reused round robin.
+			var batches []*store.WriteBatch
+			for first := 0; first < 864000; first += rows {
+				batches = append(batches, tsbsBatch(tbl.ID, fids, first, min(rows, 864000-first)))
+			}
+			lat := make([]time.Duration, 0, b.N)
+			runtime.GC()
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuNanos()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if err := h.Write(ctx, id, batches[i%len(batches)]); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			cpu := cpuNanos() - c0
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*9/10].Microseconds()), "p90-µs")
+			b.ReportMetric(float64(b.N)*float64(rows)/b.Elapsed().Seconds(), "rows/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu)/float64(b.N*rows), "cpu-ns/row")
+			}
+		})
+	}
 }
