@@ -12,9 +12,10 @@ package main
 //   - No (series, time) is present twice (checked on the scanned rows and
 //     with count(*) against count(DISTINCT time) per series).
 //   - A statement in flight at the kill is atomic per shard: it is cut into
-//     one batch per shard (at most 16384 rows per batch; the statements here
-//     are smaller), each batch is one Raft entry, so for every shard its rows
-//     are all present or all absent. Present rows carry the written values.
+//     one batch per shard (up to ingest.Options.MinBatchRows, 4096 rows on
+//     one shard; the statements here are smaller), each batch is one Raft
+//     entry, so for every shard its rows are all present or all absent.
+//     Present rows carry the written values.
 //     Nothing beyond what was sent ever appears.
 //   - What a read after the restart returns stays true: an in-flight row
 //     seen present stays present, one seen absent stays absent, through the
