@@ -25,6 +25,9 @@ type series struct {
 	times []int64
 	cols  []*bufCol // in order of first appearance
 	hint  int       // rows at the last flush: initial buffer capacity
+	// applyGen is Shard.applyGen when the series was last seen in a batch
+	// being applied (guarded by applyMu).
+	applyGen uint64
 }
 
 type bufCol struct {
@@ -60,6 +63,10 @@ type Shard struct {
 	nextSeries uint64
 	nextSeq    uint64
 	newSeries  []*series // created since the last Flush (not yet persisted)
+	applyGen   uint64    // marks the series of the batch being applied
+	rowStarts  []int32   // scratch of groupRowsLocked
+	rowOrder   []int32
+	rowNext    []int32
 	enc        blockEncoder
 	flushBuf   flushScratch
 	keyBuf     []byte
@@ -303,63 +310,24 @@ func (s *Shard) applyTableLocked(t *TableRows) {
 		}
 	}
 	sers, cols := s.batchSer, s.batchCols
-	for r, si := range t.SeriesIdx {
-		se := sers[si]
-		se.times = append(se.times, t.Times[r])
-	}
-	for fi := range t.Fields {
-		v := &t.Fields[fi]
-		nulls := v.Null
-		switch physOf(v.Type) {
-		case physF64:
-			for r, si := range t.SeriesIdx {
-				c := cols[int(si)*nf+fi]
-				if nulls != nil && nulls[r] {
-					c.appendNulls(1)
-					continue
-				}
-				c.f64 = append(c.f64, v.F64[r])
-				if c.hasNulls {
-					c.nulls = append(c.nulls, false)
-				}
+	if order, starts, ok := s.groupRowsLocked(t, sers); ok {
+		// Series-major: each buffer is appended to in one run (the
+		// row-major loop below appends to nf*len(sers) buffers in turn).
+		for si, se := range sers {
+			rows := order[starts[si]:starts[si+1]]
+			if len(rows) == 0 {
+				continue
 			}
-		case physI64:
-			for r, si := range t.SeriesIdx {
-				c := cols[int(si)*nf+fi]
-				if nulls != nil && nulls[r] {
-					c.appendNulls(1)
-					continue
-				}
-				c.i64 = append(c.i64, v.I64[r])
-				if c.hasNulls {
-					c.nulls = append(c.nulls, false)
-				}
+			se.times = slices.Grow(se.times, len(rows))
+			for _, r := range rows {
+				se.times = append(se.times, t.Times[r])
 			}
-		case physBool:
-			for r, si := range t.SeriesIdx {
-				c := cols[int(si)*nf+fi]
-				if nulls != nil && nulls[r] {
-					c.appendNulls(1)
-					continue
-				}
-				c.b = append(c.b, v.B[r])
-				if c.hasNulls {
-					c.nulls = append(c.nulls, false)
-				}
-			}
-		case physStr:
-			for r, si := range t.SeriesIdx {
-				c := cols[int(si)*nf+fi]
-				if nulls != nil && nulls[r] {
-					c.appendNulls(1)
-					continue
-				}
-				c.str = append(c.str, v.Str[r])
-				if c.hasNulls {
-					c.nulls = append(c.nulls, false)
-				}
+			for fi := range t.Fields {
+				appendRows(cols[si*nf+fi], &t.Fields[fi], rows)
 			}
 		}
+	} else {
+		s.applyRowMajorLocked(t, sers, cols)
 	}
 	// Columns of the batch's series that this batch did not carry get NULLs.
 	for _, se := range sers {
@@ -371,6 +339,96 @@ func (s *Shard) applyTableLocked(t *TableRows) {
 		}
 	}
 	s.buffered.Add(int64(len(t.Times)))
+}
+
+// groupRowsLocked orders the rows of t by series, keeping row order within
+// a series (a counting sort): rows order[starts[i]:starts[i+1]] belong to
+// series i. It returns ok == false when two tag tuples of t resolve to the
+// same series (their rows must then interleave as in t).
+func (s *Shard) groupRowsLocked(t *TableRows, sers []*series) (order, starts []int32, ok bool) {
+	s.applyGen++
+	for _, se := range sers {
+		if se.applyGen == s.applyGen {
+			return nil, nil, false
+		}
+		se.applyGen = s.applyGen
+	}
+	starts = slices.Grow(s.rowStarts[:0], len(sers)+1)[:len(sers)+1]
+	clear(starts)
+	for _, si := range t.SeriesIdx {
+		starts[si+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	order = slices.Grow(s.rowOrder[:0], len(t.SeriesIdx))[:len(t.SeriesIdx)]
+	next := slices.Grow(s.rowNext[:0], len(sers))[:len(sers)]
+	copy(next, starts)
+	for r, si := range t.SeriesIdx {
+		order[next[si]] = int32(r)
+		next[si]++
+	}
+	s.rowStarts, s.rowOrder, s.rowNext = starts, order, next
+	return order, starts, true
+}
+
+// appendRows appends rows of v to c.
+func appendRows(c *bufCol, v *Vector, rows []int32) {
+	if v.Null == nil && !c.hasNulls {
+		switch physOf(v.Type) {
+		case physF64:
+			c.f64 = slices.Grow(c.f64, len(rows))
+			for _, r := range rows {
+				c.f64 = append(c.f64, v.F64[r])
+			}
+			return
+		case physI64:
+			c.i64 = slices.Grow(c.i64, len(rows))
+			for _, r := range rows {
+				c.i64 = append(c.i64, v.I64[r])
+			}
+			return
+		}
+	}
+	for _, r := range rows {
+		appendRow(c, v, int(r))
+	}
+}
+
+// appendRow appends row r of v to c.
+func appendRow(c *bufCol, v *Vector, r int) {
+	if v.Null != nil && v.Null[r] {
+		c.appendNulls(1)
+		return
+	}
+	switch physOf(v.Type) {
+	case physF64:
+		c.f64 = append(c.f64, v.F64[r])
+	case physI64:
+		c.i64 = append(c.i64, v.I64[r])
+	case physBool:
+		c.b = append(c.b, v.B[r])
+	case physStr:
+		c.str = append(c.str, v.Str[r])
+	}
+	if c.hasNulls {
+		c.nulls = append(c.nulls, false)
+	}
+}
+
+// applyRowMajorLocked appends t's rows to the series buffers in row order.
+func (s *Shard) applyRowMajorLocked(t *TableRows, sers []*series, cols []*bufCol) {
+	nf := len(t.FieldIDs)
+	for r, si := range t.SeriesIdx {
+		se := sers[si]
+		se.times = append(se.times, t.Times[r])
+	}
+	for fi := range t.Fields {
+		v := &t.Fields[fi]
+		for r, si := range t.SeriesIdx {
+			appendRow(cols[int(si)*nf+fi], v, r)
+		}
+	}
 }
 
 // Series calls fn with the ID and tag values of every series of the table
