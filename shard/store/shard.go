@@ -368,9 +368,15 @@ func (s *Shard) groupRowsLocked(t *TableRows, sers []*series) (order, starts []i
 		order[next[si]] = int32(r)
 		next[si]++
 	}
-	s.rowStarts, s.rowOrder, s.rowNext = starts, order, next
+	if cap(order) <= maxKeptRowScratch {
+		// NB: a shard keeps at most this much scratch between batches.
+		s.rowStarts, s.rowOrder, s.rowNext = starts, order, next
+	}
 	return order, starts, true
 }
+
+// maxKeptRowScratch bounds the row-grouping scratch a shard keeps (int32s).
+const maxKeptRowScratch = 1 << 15
 
 // appendRows appends rows of v to c.
 func appendRows(c *bufCol, v *Vector, rows []int32) {
