@@ -29,6 +29,10 @@ type Config struct {
 	// RaftAddr is the NodeHost's Raft address, e.g. 127.0.0.1:7100. It is
 	// frozen into the data directory.
 	RaftAddr string
+	// RaftListenAddr is the address the Raft transport listens on when it
+	// differs from RaftAddr (e.g. 0.0.0.0:7100 in a container that other
+	// nodes reach as node1:7100). Default: RaftAddr.
+	RaftListenAddr string
 	// NodeID is this node's ID (its replica ID in every Raft group); 1 for a
 	// single-node cluster. Frozen into the data directory.
 	NodeID uint64
@@ -252,6 +256,7 @@ func (c *Config) nodeHostConfig() config.NodeHostConfig {
 		NodeHostDir:    c.nodeHostDir(),
 		RTTMillisecond: c.RTTMillisecond,
 		RaftAddress:    c.RaftAddr,
+		ListenAddress:  c.RaftListenAddr,
 		Expert: config.ExpertConfig{
 			LogDB:            logdb,
 			TransportFactory: c.TransportFactory,

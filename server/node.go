@@ -11,12 +11,17 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/longboatdb/longboat/raftsm"
+	"github.com/longboatdb/longboat/server/membership"
 	"github.com/longboatdb/longboat/server/pgwire"
+	"github.com/longboatdb/longboat/server/rpc"
 	"github.com/longboatdb/longboat/server/session"
 	"github.com/longboatdb/longboat/shard/store"
 )
@@ -38,6 +43,10 @@ type Config struct {
 	Logger   *slog.Logger
 	// RaftRTTMillisecond overrides the Raft tick (tests lower it).
 	RaftRTTMillisecond uint64
+	// Cluster makes the node a cluster member (see ClusterConfig). Nil: a
+	// single-node database, unless DataDir holds cluster state (the node
+	// was a member), in which case it restarts as one with the defaults.
+	Cluster *ClusterConfig
 }
 
 func (c *Config) setDefaults() {
@@ -84,6 +93,12 @@ type Node struct {
 	httpLn net.Listener
 	http   *http.Server
 
+	// Cluster mode only.
+	cl     *clusterNode
+	rpcLn  net.Listener
+	rpcSrv *grpc.Server
+	done   chan error
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	start  time.Time
@@ -119,15 +134,58 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "data"), store.Options{Logger: n.log}); err != nil {
 		return nil, fmt.Errorf("cannot open storage: %w", err)
 	}
-	if n.host, err = raftsm.Start(ctx, raftsm.Config{
+	if cfg.Cluster == nil && HasClusterState(cfg.DataDir) {
+		cfg.Cluster = &ClusterConfig{}
+		n.cfg.Cluster = cfg.Cluster
+		n.log.Info("data directory belongs to a cluster member: starting in cluster mode")
+	}
+	rcfg := raftsm.Config{
 		DataDir:        cfg.DataDir,
 		RaftAddr:       cfg.RaftAddr,
 		NodeID:         cfg.NodeID,
 		Store:          n.db,
 		Logger:         n.log,
 		RTTMillisecond: cfg.RaftRTTMillisecond,
-	}); err != nil {
+	}
+	var self rpc.NodeInfo
+	if cc := cfg.Cluster; cc != nil {
+		cc.setDefaults()
+		self = rpc.NodeInfo{NodeID: cfg.NodeID, HTTPAddr: n.httpLn.Addr().String()}
+		for _, a := range []struct {
+			dst    *string
+			listen string
+		}{{&self.RaftAddr, cfg.RaftAddr}, {&self.RPCAddr, cc.RPCAddr}, {&self.PGAddr, cfg.PGAddr}} {
+			if *a.dst, err = advertise(a.listen, cc.AdvertiseHost); err != nil {
+				return nil, err
+			}
+		}
+		if h, _, _ := net.SplitHostPort(cfg.HTTPAddr); cc.AdvertiseHost != "" || h == "" || net.ParseIP(h).IsUnspecified() {
+			self.HTTPAddr, _ = advertise(cfg.HTTPAddr, cc.AdvertiseHost)
+		}
+		rcfg.RaftAddr = self.RaftAddr
+		if self.RaftAddr != cfg.RaftAddr {
+			rcfg.RaftListenAddr = cfg.RaftAddr
+		}
+		rcfg.Cluster = &raftsm.ClusterConfig{
+			RPCAddr: self.RPCAddr, PGAddr: self.PGAddr, ProductVersion: Version,
+			ProtocolVersion: rpc.ProtocolVersion, DeadNodeTimeout: cc.DeadNodeTimeout,
+		}
+		if n.rpcLn, err = net.Listen("tcp", cc.RPCAddr); err != nil {
+			return nil, fmt.Errorf("cannot listen on rpc address %s: %w", cc.RPCAddr, err)
+		}
+		self.RPCAddr, _ = advertise(n.rpcLn.Addr().String(), cc.AdvertiseHost)
+		rcfg.Cluster.RPCAddr = self.RPCAddr
+	}
+	if n.host, err = raftsm.Start(ctx, rcfg); err != nil {
 		return nil, fmt.Errorf("cannot start raft: %w", err)
+	}
+	handler := &session.Handler{Host: n.host, Logger: n.log, Version: Version}
+	sctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if cc := cfg.Cluster; cc != nil {
+		if err := n.startCluster(ctx, sctx, *cc, self, handler); err != nil {
+			return nil, err
+		}
 	}
 
 	if n.pgLn, err = net.Listen("tcp", cfg.PGAddr); err != nil {
@@ -135,14 +193,12 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if n.pg, err = pgwire.New(pgwire.Config{
 		Addr:          cfg.PGAddr,
-		Handler:       &session.Handler{Host: n.host, Logger: n.log, Version: Version},
+		Handler:       handler,
 		ServerVersion: ServerVersion,
 		Logger:        n.log,
 	}); err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -154,6 +210,87 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.log.Info("node serving", "pg", n.pgLn.Addr().String(), "http", n.httpLn.Addr().String(),
 		"raft", cfg.RaftAddr, "data_dir", cfg.DataDir, "startup", time.Since(n.start).Round(time.Millisecond))
 	return n, nil
+}
+
+// startCluster starts the cluster-mode services: the RPC server, the RPC
+// client and the router (session.Remote), membership, and the cluster loops
+// (run under runCtx, which Close cancels).
+func (n *Node) startCluster(ctx, runCtx context.Context, cc ClusterConfig, self rpc.NodeInfo, handler *session.Handler) error {
+	c := &clusterNode{n: n, cfg: cc, log: n.log, host: n.host, self: self, fatal: make(chan error, 1)}
+	n.cl = c
+	tag := func() string { return n.host.ClusterInfo().Tag }
+	c.client = rpc.NewClient(rpc.ClientOptions{Logger: n.log, NodeID: self.NodeID, ClusterTag: tag})
+	r := &router{host: n.host, client: c.client, handler: handler, log: n.log}
+	handler.Remote = r
+	n.rpcSrv = rpc.NewServer(rpc.Handlers{Write: served{r}, Scan: served{r}, Admin: c}, rpc.ServerOptions{Logger: n.log, ClusterTag: tag})
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.rpcSrv.Serve(n.rpcLn); err != nil && runCtx.Err() == nil {
+			n.log.Error("rpc server stopped", "err", err)
+		}
+	}()
+	mcfg := membership.Config{
+		BindAddr: cc.GossipAddr, Seeds: cc.Seeds, Resolver: cc.Resolver, Logger: n.log,
+		ProbeInterval: cc.GossipProbeInterval,
+	}
+	mcfg.Meta = c.gossipMeta()
+	var err error
+	if c.ml, err = membership.Start(ctx, mcfg); err != nil {
+		return fmt.Errorf("cannot start membership on %s: %w", cc.GossipAddr, err)
+	}
+	n.done = c.fatal
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		c.run(runCtx)
+	}()
+	n.log.Info("cluster mode", "state", n.host.State(), "raft", self.RaftAddr, "rpc", self.RPCAddr,
+		"gossip", c.ml.Addr(), "seeds", strings.Join(cc.Seeds, ","))
+	return nil
+}
+
+// Done returns a channel that yields an error when the node must stop on
+// its own: a cluster refused to admit it (wrong cluster tag, incompatible
+// version). Nil for a single node.
+func (n *Node) Done() <-chan error { return n.done }
+
+// RPCAddr returns the inter-node RPC listener's address ("" on a single
+// node).
+func (n *Node) RPCAddr() string {
+	if n.rpcLn == nil {
+		return ""
+	}
+	return n.rpcLn.Addr().String()
+}
+
+// GossipAddr returns the membership address ("" on a single node).
+func (n *Node) GossipAddr() string {
+	if n.cl == nil || n.cl.ml == nil {
+		return ""
+	}
+	return n.cl.ml.Addr()
+}
+
+// healthState is what /health reports: the lifecycle state, and in cluster
+// mode once started the node's state in the cluster.
+func (n *Node) healthState() string {
+	st := n.state.Load().(State)
+	if st != StateHealthy || n.cl == nil {
+		return string(st)
+	}
+	return string(n.host.State())
+}
+
+// serving reports whether a /health state means the node serves SQL: a
+// single node once started; a cluster member once it is IDLE (a member
+// holding no replica yet) or HEALTHY (every replica placed on it runs).
+func serving(state string) bool {
+	switch state {
+	case string(StateHealthy), string(raftsm.NodeIdle):
+		return true
+	}
+	return false
 }
 
 // PGAddr returns the address of the PostgreSQL listener.
@@ -178,6 +315,27 @@ func (n *Node) Close() {
 	} else if n.pgLn != nil {
 		_ = n.pgLn.Close()
 	}
+	if n.cl != nil && n.cl.ml != nil {
+		// Tell the others this node leaves on purpose (not a failure):
+		// memberlist's leave reaches them before the Raft connections drop.
+		if err := n.cl.ml.Close(); err != nil {
+			n.log.Warn("membership close", "err", err)
+		}
+	}
+	if n.rpcSrv != nil {
+		stopped := make(chan struct{})
+		go func() { n.rpcSrv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(2 * time.Second):
+			n.rpcSrv.Stop()
+		}
+	} else if n.rpcLn != nil {
+		_ = n.rpcLn.Close()
+	}
+	if n.cl != nil && n.cl.client != nil {
+		_ = n.cl.client.Close()
+	}
 	if n.host != nil {
 		if err := n.host.Close(); err != nil {
 			n.log.Error("raft host close", "err", err)
@@ -201,17 +359,25 @@ func (n *Node) Close() {
 func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		st := n.state.Load().(State)
+		st := n.healthState()
 		w.Header().Set("Content-Type", "application/json")
-		if st != StateHealthy {
+		if !serving(st) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{
+		body := map[string]any{
 			"state":   st,
 			"node_id": n.cfg.NodeID,
 			"version": Version,
 			"uptime":  time.Since(n.start).Round(time.Second).String(),
-		})
+		}
+		if n.cl != nil && n.host != nil {
+			info := n.host.ClusterInfo()
+			body["cluster_tag"] = info.Tag
+			body["mode"] = "cluster"
+		} else {
+			body["mode"] = "single-node"
+		}
+		_ = json.NewEncoder(w).Encode(body)
 	})
 	// Profiling (go tool pprof http://<http-addr>/debug/pprof/profile).
 	// The HTTP address is loopback by default.

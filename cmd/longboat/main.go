@@ -30,7 +30,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	node := &cobra.Command{Use: "node", Short: "Run and manage a node"}
-	node.AddCommand(newNodeStartCmd())
-	root.AddCommand(node, newVersionCmd(), bench.NewCommand())
+	node.AddCommand(newNodeStartCmd(), newNodeHealthCmd())
+	root.AddCommand(node, newClusterCmd(), newVersionCmd(), bench.NewCommand())
 	return root
 }

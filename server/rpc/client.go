@@ -357,7 +357,10 @@ func (c *Client) Init(ctx context.Context, addr string, req *InitRequest) (*Init
 	defer release()
 	cctx, cancel := c.outgoing(ctx, true)
 	defer cancel()
-	resp, err := p.stub.Init(cctx, &pb.InitRequest{MetaNodes: req.MetaNodes, ProductVersion: req.ProductVersion, ProtocolVersion: req.ProtocolVersion})
+	resp, err := p.stub.Init(cctx, &pb.InitRequest{
+		MetaNodes: req.MetaNodes, ProductVersion: req.ProductVersion, ProtocolVersion: req.ProtocolVersion,
+		Members: nodesToPB(req.Members), ClusterTag: req.ClusterTag,
+	})
 	if err != nil {
 		return nil, callError(ctx, addr, "init", err)
 	}

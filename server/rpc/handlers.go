@@ -138,9 +138,16 @@ type NodeInfo struct {
 
 // InitRequest is `longboat cluster init`.
 type InitRequest struct {
-	MetaNodes       []string // RPC addresses of the meta group's nodes
+	// MetaNodes names the meta group's nodes as the operator gave them
+	// (node IDs or RPC addresses).
+	MetaNodes       []string
 	ProductVersion  string
 	ProtocolVersion uint32
+	// Members and ClusterTag are set when the node that received the
+	// operator's init fans it out to a meta node (see the proto): the
+	// callee bootstraps with exactly these members and does not fan out.
+	Members    []NodeInfo
+	ClusterTag string
 }
 
 // InitResult is the cluster the init created (or had created before).

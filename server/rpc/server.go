@@ -347,6 +347,7 @@ func (s *nodeServer) Init(ctx context.Context, req *pb.InitRequest) (*pb.InitRes
 	}
 	res, err := s.h.Admin.Init(ctx, &InitRequest{
 		MetaNodes: req.GetMetaNodes(), ProductVersion: req.GetProductVersion(), ProtocolVersion: req.GetProtocolVersion(),
+		Members: nodesFromPB(req.GetMembers()), ClusterTag: req.GetClusterTag(),
 	})
 	if err != nil {
 		f, serr := handlerError(ctx, err)

@@ -35,6 +35,9 @@ func (h *Handler) NewSession(ctx context.Context, params map[string]string) (pgw
 	if db == "" {
 		db = user
 	}
+	if st := h.Host.State(); st == raftsm.NodeInitializing || st == raftsm.NodeJoining {
+		return nil, pgerror.Newf(pgerror.CodeCannotConnectNow, "node %d is %s: it serves SQL once it is part of an initialized cluster (longboat cluster init, or a running cluster to join)", h.Host.NodeID(), st)
+	}
 	if _, ok := h.Host.Catalog().Database(db); !ok {
 		return nil, pgerror.Newf(pgerror.CodeInvalidCatalogName, "database %q does not exist", db)
 	}

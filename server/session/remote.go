@@ -170,21 +170,23 @@ func waitCatalog(ctx context.Context, host *raftsm.Host, v uint64) error {
 			if c := host.Catalog(); c != nil {
 				have = c.Version
 			}
-			return pgerror.Wrapf(errors.Join(errCatalogBehind, ctx.Err()), pgerror.CodeUnavailable, "catalog at version %d, the coordinator planned at %d", have, v)
+			return pgerror.Wrapf(errors.Join(ErrCatalogBehind, ctx.Err()), pgerror.CodeUnavailable, "catalog at version %d, the coordinator planned at %d", have, v)
 		case <-time.After(backoff):
 		}
 	}
 }
 
-var errCatalogBehind = errors.New("catalog behind the coordinator")
+// ErrCatalogBehind is wrapped by ServeFragment's error when the local
+// catalog did not reach the coordinator's version in time.
+var ErrCatalogBehind = errors.New("catalog behind the coordinator")
 
-// write commits wb to shardID: proposed locally when this node holds a
-// replica (a follower forwards the proposal to its leader inside Raft),
-// otherwise through Remote.
+// write commits wb to shardID. On a single node it is proposed to the local
+// replica. In cluster mode Remote routes it: to the local replica when it
+// leads the shard, otherwise to the leader over RPC (following NotLeader
+// hints, refreshing on WrongNode, backing off on Busy).
 func (h *Handler) write(ctx context.Context, shardID uint64, wb *store.WriteBatch) error {
-	err := h.Host.Write(ctx, shardID, wb)
-	if err != nil && h.Remote != nil && errors.Is(err, raftsm.ErrNoReplica) {
+	if h.Remote != nil {
 		return h.Remote.Write(ctx, shardID, wb)
 	}
-	return err
+	return h.Host.Write(ctx, shardID, wb)
 }

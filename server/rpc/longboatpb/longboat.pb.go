@@ -1242,8 +1242,15 @@ type InitRequest struct {
 	MetaNodes       []string `protobuf:"bytes,1,rep,name=meta_nodes,json=metaNodes,proto3" json:"meta_nodes,omitempty"`
 	ProductVersion  string   `protobuf:"bytes,2,opt,name=product_version,json=productVersion,proto3" json:"product_version,omitempty"`
 	ProtocolVersion uint32   `protobuf:"varint,3,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when the node that received the operator's init fans it out to a
+	// meta node: the resolved meta members (node ID and Raft address each)
+	// and the cluster tag the coordinator generated. The callee bootstraps
+	// its meta replica with exactly these members and proposes the init
+	// itself; it does not fan out again.
+	Members       []*NodeInfo `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	ClusterTag    string      `protobuf:"bytes,5,opt,name=cluster_tag,json=clusterTag,proto3" json:"cluster_tag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InitRequest) Reset() {
@@ -1295,6 +1302,20 @@ func (x *InitRequest) GetProtocolVersion() uint32 {
 		return x.ProtocolVersion
 	}
 	return 0
+}
+
+func (x *InitRequest) GetMembers() []*NodeInfo {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *InitRequest) GetClusterTag() string {
+	if x != nil {
+		return x.ClusterTag
+	}
+	return ""
 }
 
 type InitResponse struct {
@@ -1838,12 +1859,15 @@ const file_server_rpc_longboatpb_longboat_proto_rawDesc = "" +
 	"\apg_addr\x18\x04 \x01(\tR\x06pgAddr\x12\x1b\n" +
 	"\thttp_addr\x18\x05 \x01(\tR\bhttpAddr\x12\x1f\n" +
 	"\vgossip_addr\x18\x06 \x01(\tR\n" +
-	"gossipAddr\"\x80\x01\n" +
+	"gossipAddr\"\xd6\x01\n" +
 	"\vInitRequest\x12\x1d\n" +
 	"\n" +
 	"meta_nodes\x18\x01 \x03(\tR\tmetaNodes\x12'\n" +
 	"\x0fproduct_version\x18\x02 \x01(\tR\x0eproductVersion\x12)\n" +
-	"\x10protocol_version\x18\x03 \x01(\rR\x0fprotocolVersion\"\x9c\x02\n" +
+	"\x10protocol_version\x18\x03 \x01(\rR\x0fprotocolVersion\x123\n" +
+	"\amembers\x18\x04 \x03(\v2\x19.longboat.rpc.v1.NodeInfoR\amembers\x12\x1f\n" +
+	"\vcluster_tag\x18\x05 \x01(\tR\n" +
+	"clusterTag\"\x9c\x02\n" +
 	"\fInitResponse\x12,\n" +
 	"\x05fault\x18\x01 \x01(\v2\x16.longboat.rpc.v1.FaultR\x05fault\x12\x1f\n" +
 	"\vcluster_tag\x18\x02 \x01(\tR\n" +
@@ -1951,29 +1975,30 @@ var file_server_rpc_longboatpb_longboat_proto_depIdxs = []int32{
 	0,  // 11: longboat.rpc.v1.ScanRequest.read_consistency:type_name -> longboat.rpc.v1.ReadConsistency
 	14, // 12: longboat.rpc.v1.ScanChunk.batches:type_name -> longboat.rpc.v1.Batches
 	1,  // 13: longboat.rpc.v1.ScanChunk.fault:type_name -> longboat.rpc.v1.Fault
-	1,  // 14: longboat.rpc.v1.InitResponse.fault:type_name -> longboat.rpc.v1.Fault
-	15, // 15: longboat.rpc.v1.InitResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
-	15, // 16: longboat.rpc.v1.JoinRequest.node:type_name -> longboat.rpc.v1.NodeInfo
-	1,  // 17: longboat.rpc.v1.JoinResponse.fault:type_name -> longboat.rpc.v1.Fault
-	15, // 18: longboat.rpc.v1.JoinResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
-	15, // 19: longboat.rpc.v1.NodeStatus.node:type_name -> longboat.rpc.v1.NodeInfo
-	1,  // 20: longboat.rpc.v1.StatusResponse.fault:type_name -> longboat.rpc.v1.Fault
-	21, // 21: longboat.rpc.v1.StatusResponse.nodes:type_name -> longboat.rpc.v1.NodeStatus
-	7,  // 22: longboat.rpc.v1.Node.Write:input_type -> longboat.rpc.v1.WriteRequest
-	12, // 23: longboat.rpc.v1.Node.Scan:input_type -> longboat.rpc.v1.ScanRequest
-	16, // 24: longboat.rpc.v1.Node.Init:input_type -> longboat.rpc.v1.InitRequest
-	18, // 25: longboat.rpc.v1.Node.Join:input_type -> longboat.rpc.v1.JoinRequest
-	20, // 26: longboat.rpc.v1.Node.Status:input_type -> longboat.rpc.v1.StatusRequest
-	8,  // 27: longboat.rpc.v1.Node.Write:output_type -> longboat.rpc.v1.WriteResponse
-	13, // 28: longboat.rpc.v1.Node.Scan:output_type -> longboat.rpc.v1.ScanChunk
-	17, // 29: longboat.rpc.v1.Node.Init:output_type -> longboat.rpc.v1.InitResponse
-	19, // 30: longboat.rpc.v1.Node.Join:output_type -> longboat.rpc.v1.JoinResponse
-	22, // 31: longboat.rpc.v1.Node.Status:output_type -> longboat.rpc.v1.StatusResponse
-	27, // [27:32] is the sub-list for method output_type
-	22, // [22:27] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	15, // 14: longboat.rpc.v1.InitRequest.members:type_name -> longboat.rpc.v1.NodeInfo
+	1,  // 15: longboat.rpc.v1.InitResponse.fault:type_name -> longboat.rpc.v1.Fault
+	15, // 16: longboat.rpc.v1.InitResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
+	15, // 17: longboat.rpc.v1.JoinRequest.node:type_name -> longboat.rpc.v1.NodeInfo
+	1,  // 18: longboat.rpc.v1.JoinResponse.fault:type_name -> longboat.rpc.v1.Fault
+	15, // 19: longboat.rpc.v1.JoinResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
+	15, // 20: longboat.rpc.v1.NodeStatus.node:type_name -> longboat.rpc.v1.NodeInfo
+	1,  // 21: longboat.rpc.v1.StatusResponse.fault:type_name -> longboat.rpc.v1.Fault
+	21, // 22: longboat.rpc.v1.StatusResponse.nodes:type_name -> longboat.rpc.v1.NodeStatus
+	7,  // 23: longboat.rpc.v1.Node.Write:input_type -> longboat.rpc.v1.WriteRequest
+	12, // 24: longboat.rpc.v1.Node.Scan:input_type -> longboat.rpc.v1.ScanRequest
+	16, // 25: longboat.rpc.v1.Node.Init:input_type -> longboat.rpc.v1.InitRequest
+	18, // 26: longboat.rpc.v1.Node.Join:input_type -> longboat.rpc.v1.JoinRequest
+	20, // 27: longboat.rpc.v1.Node.Status:input_type -> longboat.rpc.v1.StatusRequest
+	8,  // 28: longboat.rpc.v1.Node.Write:output_type -> longboat.rpc.v1.WriteResponse
+	13, // 29: longboat.rpc.v1.Node.Scan:output_type -> longboat.rpc.v1.ScanChunk
+	17, // 30: longboat.rpc.v1.Node.Init:output_type -> longboat.rpc.v1.InitResponse
+	19, // 31: longboat.rpc.v1.Node.Join:output_type -> longboat.rpc.v1.JoinResponse
+	22, // 32: longboat.rpc.v1.Node.Status:output_type -> longboat.rpc.v1.StatusResponse
+	28, // [28:33] is the sub-list for method output_type
+	23, // [23:28] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_server_rpc_longboatpb_longboat_proto_init() }

@@ -1,0 +1,266 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/longboatdb/longboat/mpp"
+	"github.com/longboatdb/longboat/raftsm"
+	"github.com/longboatdb/longboat/server/rpc"
+	"github.com/longboatdb/longboat/server/session"
+	"github.com/longboatdb/longboat/shard/store"
+	"github.com/longboatdb/longboat/sql/pgerror"
+)
+
+// routeTimeout bounds how long a write or a fragment keeps being re-routed
+// (leader changes, a dead node, a stale partition table) when its context
+// has no earlier deadline. A leader election takes about a second; a dead
+// node's shards have a new leader within a few.
+const routeTimeout = 20 * time.Second
+
+// router is the cluster-mode session.Remote: it sends writes to shard
+// leaders and fragments to replicas over inter-node RPC. served (below)
+// answers the same calls from other nodes.
+type router struct {
+	host    *raftsm.Host
+	client  *rpc.Client
+	handler *session.Handler
+	log     *slog.Logger
+}
+
+var (
+	_ session.Remote   = (*router)(nil)
+	_ rpc.WriteHandler = served{}
+	_ rpc.ScanHandler  = served{}
+	_ mpp.Scanner      = (*retryScanner)(nil)
+	_ rpc.AdminHandler = (*clusterNode)(nil)
+)
+
+// rpcAddr returns the RPC address the catalog records for a node.
+func (r *router) rpcAddr(nodeID uint64) (string, bool) {
+	n, ok := r.host.Catalog().Node(nodeID)
+	if !ok || n.RPCAddr == "" {
+		return "", false
+	}
+	return n.RPCAddr, true
+}
+
+// target picks the node a write to shardID goes to: the leader this node
+// knows (it has a replica), else hint, else a replica from the partition
+// table (try counts the attempts, to rotate among them).
+func (r *router) target(shardID, hint uint64, try int) (uint64, error) {
+	if hint != 0 {
+		return hint, nil
+	}
+	if l, ok := r.host.ShardLeader(shardID); ok {
+		return l, nil
+	}
+	info, ok := r.host.Catalog().Shard(shardID)
+	if !ok || len(info.Replicas) == 0 {
+		return 0, pgerror.Newf(pgerror.CodeUnavailable, "shard %d is not in the partition table", shardID)
+	}
+	return info.Replicas[(int(shardID)+try)%len(info.Replicas)], nil
+}
+
+// Write implements session.Remote: it commits wb on shardID's leader,
+// wherever it is, and returns once a quorum has committed it.
+func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, routeTimeout)
+		defer cancel()
+	}
+	self := r.host.NodeID()
+	var hint uint64
+	var last error
+	for try, backoff := 0, 5*time.Millisecond; ; try, backoff = try+1, min(backoff*2, 500*time.Millisecond) {
+		node, err := r.target(shardID, hint, try)
+		if err != nil {
+			return err
+		}
+		hint = 0
+		if node == self {
+			err = r.host.Write(ctx, shardID, wb)
+		} else if addr, ok := r.rpcAddr(node); !ok {
+			err = &rpc.UnavailableError{Addr: fmt.Sprintf("node %d", node), Err: errors.New("no RPC address in the catalog")}
+		} else {
+			_, err = r.client.ForwardWrite(ctx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
+		}
+		if err == nil {
+			return nil
+		}
+		last = err
+		var (
+			lnl *raftsm.NotLeaderError
+			rnl *rpc.NotLeaderError
+			lwn *raftsm.WrongNodeError
+			rwn *rpc.WrongNodeError
+			bz  *rpc.BusyError
+		)
+		wait := backoff
+		switch {
+		case errors.As(err, &lnl):
+			hint = lnl.LeaderNodeID
+		case errors.As(err, &rnl):
+			hint = rnl.LeaderNodeID
+		case errors.As(err, &lwn), errors.As(err, &rwn):
+			// Someone's partition table is stale: the shard moved. Ours
+			// follows the meta group; retry on another replica.
+		case errors.As(err, &bz):
+			wait = max(wait, bz.RetryAfter)
+		case rpc.IsRetryable(err), errors.Is(err, raftsm.ErrNoReplica):
+		default:
+			return err
+		}
+		if hint == self && node == self {
+			hint = 0 // our own replica claims leadership but refused: re-read
+		}
+		r.log.Debug("write re-routed", "shard", shardID, "node", node, "hint", hint, "err", err)
+		select {
+		case <-ctx.Done():
+			return pgerror.Wrapf(errors.Join(last, ctx.Err()), pgerror.CodeUnavailable,
+				"shard %d: no leader accepted the write in time", shardID)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Scanner implements session.Remote.
+func (r *router) Scanner(ctx context.Context, nodeID, shardID uint64, q *session.FragmentQuery, ref mpp.FragmentRef) (mpp.Scanner, error) {
+	cons := rpc.ReadStrong
+	if q.Consistency == session.ConsistencyFollower {
+		cons = rpc.ReadFollower
+	}
+	return &retryScanner{r: r, node: nodeID, f: rpc.ScanFragment{
+		Database: q.Database, SQL: q.SQL, Params: q.Params, ParamTypes: q.ParamTypes,
+		NowMicros: q.Now, User: q.User, Subqueries: ref.Subqueries, ScanOrdinal: ref.Scan,
+		ShardID: shardID, CatalogVersion: q.CatalogVersion, Consistency: cons,
+	}}, nil
+}
+
+// retryScanner runs a fragment on a remote replica; while nothing has been
+// received it retries retryable refusals (not the leader, no replica, a
+// catalog behind, a node down) on the replica they point to or the next.
+type retryScanner struct {
+	r    *router
+	node uint64
+	f    rpc.ScanFragment
+}
+
+func (s *retryScanner) Scan(ctx context.Context, req *store.ScanRequest, fn func(*store.SeriesBatch) error) error {
+	rctx, cancel := context.WithTimeout(ctx, routeTimeout)
+	defer cancel()
+	self := s.r.host.NodeID()
+	node := s.node
+	for try, backoff := 0, 5*time.Millisecond; ; try, backoff = try+1, min(backoff*2, 500*time.Millisecond) {
+		sent := false
+		var err error
+		if node == self {
+			f := s.f
+			err = s.r.handler.ServeFragment(ctx, fragmentQuery(&f), f.ShardID, mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries},
+				func(b *store.SeriesBatch) error { sent = true; return fn(b) })
+			err = fragmentError(s.r, err)
+		} else if addr, ok := s.r.rpcAddr(node); !ok {
+			err = &rpc.UnavailableError{Addr: fmt.Sprintf("node %d", node), Err: errors.New("no RPC address in the catalog")}
+		} else {
+			f := s.f
+			f.Request = *req
+			f.Request.SeriesFilter = nil
+			err = s.r.client.Scan(ctx, addr, &f, func(b *store.SeriesBatch) error { sent = true; return fn(b) })
+		}
+		if err == nil || sent || ctx.Err() != nil || !rpc.IsRetryable(err) {
+			return err
+		}
+		var nl *rpc.NotLeaderError
+		hint := uint64(0)
+		if errors.As(err, &nl) {
+			hint = nl.LeaderNodeID
+		}
+		next, terr := s.r.target(s.f.ShardID, hint, try+1)
+		if terr != nil {
+			return errors.Join(err, terr)
+		}
+		s.r.log.Debug("fragment re-routed", "shard", s.f.ShardID, "from", node, "to", next, "err", err)
+		node = next
+		select {
+		case <-rctx.Done():
+			return pgerror.Wrapf(errors.Join(err, rctx.Err()), pgerror.CodeUnavailable,
+				"shard %d: no replica could run the fragment in time", s.f.ShardID)
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func fragmentQuery(f *rpc.ScanFragment) *session.FragmentQuery {
+	cons := session.ConsistencyStrong
+	if f.Consistency == rpc.ReadFollower {
+		cons = session.ConsistencyFollower
+	}
+	return &session.FragmentQuery{
+		Database: f.Database, SQL: f.SQL, Params: f.Params, ParamTypes: f.ParamTypes,
+		Now: f.NowMicros, User: f.User, Consistency: cons, CatalogVersion: f.CatalogVersion,
+	}
+}
+
+// served serves the Write and Scan calls of other nodes' coordinators.
+type served struct{ r *router }
+
+// Write implements rpc.WriteHandler: a write forwarded by another node's
+// coordinator, proposed to the local replica (which must lead the shard).
+func (s served) Write(ctx context.Context, req *rpc.WriteRequest) (rpc.WriteResult, error) {
+	r := s.r
+	if err := r.host.Write(ctx, req.ShardID, req.Batch); err != nil {
+		return rpc.WriteResult{}, r.rpcError(err)
+	}
+	var rows uint64
+	for i := range req.Batch.Tables {
+		rows += uint64(len(req.Batch.Tables[i].Times))
+	}
+	return rpc.WriteResult{Rows: rows}, nil
+}
+
+// Scan implements rpc.ScanHandler.
+func (s served) Scan(ctx context.Context, f *rpc.ScanFragment, send func(*store.SeriesBatch) error) error {
+	r := s.r
+	err := r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID,
+		mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries}, send)
+	return fragmentError(r, err)
+}
+
+// fragmentError turns ServeFragment's routing refusals into the typed RPC
+// errors a coordinator retries on.
+func fragmentError(r *router, err error) error {
+	if err == nil {
+		return nil
+	}
+	var snl *session.NotLeaderError
+	if errors.As(err, &snl) {
+		addr, _ := r.rpcAddr(snl.LeaderNodeID)
+		return &rpc.NotLeaderError{ShardID: snl.ShardID, LeaderNodeID: snl.LeaderNodeID, LeaderAddr: addr}
+	}
+	if errors.Is(err, session.ErrCatalogBehind) {
+		return &rpc.CatalogBehindError{Have: r.host.Catalog().Version}
+	}
+	return r.rpcError(err)
+}
+
+// rpcError maps raftsm's routing errors to the RPC ones.
+func (r *router) rpcError(err error) error {
+	var (
+		nl *raftsm.NotLeaderError
+		wn *raftsm.WrongNodeError
+	)
+	switch {
+	case errors.As(err, &nl):
+		addr, _ := r.rpcAddr(nl.LeaderNodeID)
+		return &rpc.NotLeaderError{ShardID: nl.ShardID, LeaderNodeID: nl.LeaderNodeID, LeaderAddr: addr}
+	case errors.As(err, &wn):
+		return &rpc.WrongNodeError{ShardID: wn.ShardID, PartitionVersion: wn.PartitionVersion}
+	case errors.Is(err, raftsm.ErrNoReplica):
+		return &rpc.WrongNodeError{PartitionVersion: r.host.Catalog().Partitions.Version}
+	}
+	return err
+}
