@@ -219,7 +219,7 @@ func (c *clusterNode) joinLoop(ctx context.Context) {
 		}
 		if isRefusal(err) {
 			c.log.Error("join refused", "err", err)
-			c.fail(fmt.Errorf("join refused: %w", err))
+			c.fail(err)
 			return
 		}
 		c.log.Info("join not accepted yet; retrying", "err", err, "in", backoff)

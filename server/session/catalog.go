@@ -31,6 +31,9 @@ func (c planCatalog) Shards(dbID uint32, minTime, maxTime int64) []shard.ShardIn
 }
 
 func (c planCatalog) VirtualTable(schema, name string) (planner.VirtualTable, bool) {
+	if vt, ok := c.systemTable(schema, name); ok {
+		return vt, true
+	}
 	t, ok := catalog.Lookup(schema, name)
 	if !ok {
 		return nil, false
