@@ -211,6 +211,15 @@ func explainScan(s *Scan, agg *BucketAgg, depth int, out *[]string) {
 		add("  partial aggregate: bucket %s, group by [%s], aggregates [%s], block stats %v", bucket, strings.Join(g, ", "), strings.Join(a, ", "), agg.StatsOK)
 	}
 	for _, sh := range s.Shards {
-		add("  shard %d: partition [%s, %s) slot group %d/%d", sh.ID, fmtTime(sh.PartitionStart), fmtTime(sh.PartitionEnd), sh.SlotGroup, sh.SlotGroups)
+		line := fmt.Sprintf("  shard %d: partition [%s, %s) slot group %d/%d", sh.ID, fmtTime(sh.PartitionStart), fmtTime(sh.PartitionEnd), sh.SlotGroup, sh.SlotGroups)
+		if len(sh.Replicas) > 1 {
+			// A cluster: where the fragment may run.
+			reps := make([]string, len(sh.Replicas))
+			for i, r := range sh.Replicas {
+				reps[i] = fmt.Sprint(r)
+			}
+			line += " replicas on nodes " + strings.Join(reps, ",")
+		}
+		add("%s", line)
 	}
 }
