@@ -20,9 +20,8 @@ package main
 //     (table lc_acks in database longboat) through the two other nodes while
 //     the leader of the shard they write to (longboat.shards) is killed
 //     (`cluster-local.sh kill N`). No write may fail before the kill;
-//     errors are allowed while
-//     it is down, but writes must be acknowledged again before it restarts
-//     (a quorum of two is left). The node is restarted (`restart N`); then
+//     errors are allowed while it is down, but writes must be acknowledged
+//     again before it restarts (a quorum of two is left). The node is restarted (`restart N`); then
 //     through every node every acknowledged row is present exactly once
 //     (count per key), no row that was never sent is present, and status
 //     shows three HEALTHY nodes again. The longest gap between two
