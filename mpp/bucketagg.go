@@ -8,6 +8,7 @@ import (
 	"github.com/longboatdb/longboat/planner"
 	"github.com/longboatdb/longboat/shard"
 	"github.com/longboatdb/longboat/shard/store"
+	"github.com/longboatdb/longboat/sql/pgerror"
 	"github.com/longboatdb/longboat/sql/types"
 )
 
@@ -398,27 +399,24 @@ func (r *runner) pushedAgg(x *planner.Aggregate, s *planner.Scan, emit func([]ty
 	ba := x.Pushed
 	parts := make([]*fragAgg, len(s.Shards))
 	err := r.forEachShard(s, func(ctx context.Context, idx int, sh shard.ShardInfo) error {
-		f := newFragment(r.ec, s)
-		fa := newFragAgg(ba)
-		if s.Filter != nil {
-			fa.filter = f
-		}
-		if ba.StatsOK {
-			f.req.UseStats = fa.useStats
-		}
-		err := r.scanShard(ctx, f, sh, func(b *store.SeriesBatch) error {
-			tg := fa.tagGroup(b)
-			if b.Stats != nil {
-				fa.addStats(tg, b.Stats)
-				return nil
-			}
-			if fa.filter != nil {
-				f.setBatchTags(b)
-			}
-			return fa.addBatch(tg, b)
-		})
+		f, fa := newFragmentAgg(r.ec, s, ba)
 		parts[idx] = fa
-		return err
+		sc, err := r.scanner(ctx, f, sh)
+		if err != nil {
+			return err
+		}
+		if pa, ok := sc.(PartialAggregator); ok {
+			// The shard is on another node: aggregate there.
+			data, err := pa.PartialAggregate(ctx)
+			if err != nil {
+				return err
+			}
+			if err := fa.decodePartial(data); err != nil {
+				return pgerror.Wrapf(err, pgerror.CodeInternal, "partial aggregate of shard %d", sh.ID)
+			}
+			return nil
+		}
+		return r.scanWith(ctx, f, sc, fa.consume(f))
 	})
 	if err != nil {
 		return err

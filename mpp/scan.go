@@ -299,17 +299,27 @@ func (r *runner) forEachShard(s *planner.Scan, fn func(ctx context.Context, idx 
 
 // scanShard runs one fragment's scan on one shard.
 func (r *runner) scanShard(ctx context.Context, f *fragment, sh shard.ShardInfo, fn func(*store.SeriesBatch) error) error {
-	idx, ok := r.q.scanIdx[f.s]
-	if !ok {
-		return pgerror.New(pgerror.CodeInternal, "scan node not found in its plan")
-	}
-	// While a subquery runs only the values of the subqueries before it
-	// (the ones it may use) are known.
-	sc, err := r.src.Scanner(ctx, sh.ID, FragmentRef{Scan: idx, Subqueries: r.q.subVals})
+	sc, err := r.scanner(ctx, f, sh)
 	if err != nil {
 		return err
 	}
-	err = sc.Scan(ctx, &f.req, func(b *store.SeriesBatch) error {
+	return r.scanWith(ctx, f, sc, fn)
+}
+
+// scanner returns the scanner of fragment f's shard sh.
+func (r *runner) scanner(ctx context.Context, f *fragment, sh shard.ShardInfo) (Scanner, error) {
+	idx, ok := r.q.scanIdx[f.s]
+	if !ok {
+		return nil, pgerror.New(pgerror.CodeInternal, "scan node not found in its plan")
+	}
+	// While a subquery runs only the values of the subqueries before it
+	// (the ones it may use) are known.
+	return r.src.Scanner(ctx, sh.ID, FragmentRef{Scan: idx, Subqueries: r.q.subVals})
+}
+
+// scanWith runs fragment f's scan on sc.
+func (r *runner) scanWith(ctx context.Context, f *fragment, sc Scanner, fn func(*store.SeriesBatch) error) error {
+	err := sc.Scan(ctx, &f.req, func(b *store.SeriesBatch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
