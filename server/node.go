@@ -222,7 +222,7 @@ func (n *Node) startCluster(ctx, runCtx context.Context, cc ClusterConfig, self 
 	c.client = rpc.NewClient(rpc.ClientOptions{Logger: n.log, NodeID: self.NodeID, ClusterTag: tag})
 	r := &router{host: n.host, client: c.client, handler: handler, log: n.log}
 	handler.Remote = r
-	n.rpcSrv = rpc.NewServer(rpc.Handlers{Write: served{r}, Scan: served{r}, Admin: c}, rpc.ServerOptions{Logger: n.log, ClusterTag: tag})
+	n.rpcSrv = rpc.NewServer(rpc.Handlers{Write: served{r}, Scan: served{r}, Aggregate: served{r}, Admin: c}, rpc.ServerOptions{Logger: n.log, ClusterTag: tag})
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()

@@ -36,11 +36,13 @@ type router struct {
 }
 
 var (
-	_ session.Remote   = (*router)(nil)
-	_ rpc.WriteHandler = served{}
-	_ rpc.ScanHandler  = served{}
-	_ mpp.Scanner      = (*retryScanner)(nil)
-	_ rpc.AdminHandler = (*clusterNode)(nil)
+	_ session.Remote        = (*router)(nil)
+	_ rpc.WriteHandler      = served{}
+	_ rpc.ScanHandler       = served{}
+	_ mpp.Scanner           = (*retryScanner)(nil)
+	_ mpp.PartialAggregator = (*retryScanner)(nil)
+	_ rpc.AggregateHandler  = served{}
+	_ rpc.AdminHandler      = (*clusterNode)(nil)
 )
 
 // rpcAddr returns the RPC address the catalog records for a node.
@@ -166,26 +168,64 @@ type retryScanner struct {
 }
 
 func (s *retryScanner) Scan(ctx context.Context, req *store.ScanRequest, fn func(*store.SeriesBatch) error) error {
+	return s.retry(ctx, func(node uint64) (sent bool, err error) {
+		deliver := func(b *store.SeriesBatch) error { sent = true; return fn(b) }
+		if node == s.r.host.NodeID() {
+			f := &s.f
+			err = s.r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID, s.ref(), deliver)
+			return sent, fragmentError(s.r, err)
+		}
+		addr, ok := s.r.rpcAddr(node)
+		if !ok {
+			return false, noAddr(node)
+		}
+		f := s.f
+		f.Request = *req
+		f.Request.SeriesFilter = nil
+		err = s.r.client.Scan(ctx, addr, &f, deliver)
+		return sent, err
+	})
+}
+
+// PartialAggregate implements mpp.PartialAggregator: the fragment is
+// aggregated on the node holding the replica, which sends back its partial
+// groups instead of its points.
+func (s *retryScanner) PartialAggregate(ctx context.Context) ([]byte, error) {
+	var out []byte
+	err := s.retry(ctx, func(node uint64) (bool, error) {
+		var err error
+		if node == s.r.host.NodeID() {
+			f := &s.f
+			out, err = s.r.handler.ServePartialAggregate(ctx, fragmentQuery(f), f.ShardID, s.ref())
+			return false, fragmentError(s.r, err)
+		}
+		addr, ok := s.r.rpcAddr(node)
+		if !ok {
+			return false, noAddr(node)
+		}
+		out, err = s.r.client.Aggregate(ctx, addr, &s.f)
+		return false, err
+	})
+	return out, err
+}
+
+func (s *retryScanner) ref() mpp.FragmentRef {
+	return mpp.FragmentRef{Scan: s.f.ScanOrdinal, Subqueries: s.f.Subqueries}
+}
+
+func noAddr(node uint64) error {
+	return &rpc.UnavailableError{Addr: fmt.Sprintf("node %d", node), Err: errors.New("no RPC address in the catalog")}
+}
+
+// retry runs attempt on s.node, then, while it fails with a retryable
+// refusal before delivering anything, on the replica the refusal names or
+// the next one, for up to routeTimeout.
+func (s *retryScanner) retry(ctx context.Context, attempt func(node uint64) (sent bool, err error)) error {
 	rctx, cancel := context.WithTimeout(ctx, routeTimeout)
 	defer cancel()
-	self := s.r.host.NodeID()
 	node := s.node
 	for try, backoff := 0, 5*time.Millisecond; ; try, backoff = try+1, min(backoff*2, 500*time.Millisecond) {
-		sent := false
-		var err error
-		if node == self {
-			f := s.f
-			err = s.r.handler.ServeFragment(ctx, fragmentQuery(&f), f.ShardID, mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries},
-				func(b *store.SeriesBatch) error { sent = true; return fn(b) })
-			err = fragmentError(s.r, err)
-		} else if addr, ok := s.r.rpcAddr(node); !ok {
-			err = &rpc.UnavailableError{Addr: fmt.Sprintf("node %d", node), Err: errors.New("no RPC address in the catalog")}
-		} else {
-			f := s.f
-			f.Request = *req
-			f.Request.SeriesFilter = nil
-			err = s.r.client.Scan(ctx, addr, &f, func(b *store.SeriesBatch) error { sent = true; return fn(b) })
-		}
+		sent, err := attempt(node)
 		if err == nil || sent || ctx.Err() != nil || !rpc.IsRetryable(err) {
 			return err
 		}
@@ -243,6 +283,13 @@ func (s served) Scan(ctx context.Context, f *rpc.ScanFragment, send func(*store.
 	err := r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID,
 		mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries}, send)
 	return fragmentError(r, err)
+}
+
+// Aggregate implements rpc.AggregateHandler.
+func (s served) Aggregate(ctx context.Context, f *rpc.ScanFragment) ([]byte, error) {
+	data, err := s.r.handler.ServePartialAggregate(ctx, fragmentQuery(f), f.ShardID,
+		mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries})
+	return data, fragmentError(s.r, err)
 }
 
 // fragmentError turns ServeFragment's routing refusals into the typed RPC

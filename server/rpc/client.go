@@ -348,6 +348,48 @@ func (c *Client) Scan(ctx context.Context, addr string, f *ScanFragment, fn func
 	}
 }
 
+// Aggregate runs fragment f (a scan under a pushed aggregate) on the node
+// at addr and returns its encoded partial groups (mpp.PartialAggregator).
+// Every error is returned as the callee sent it: nothing has been consumed,
+// so retryable ones may be retried elsewhere.
+func (c *Client) Aggregate(ctx context.Context, addr string, f *ScanFragment) ([]byte, error) {
+	p, release, err := c.acquire(addr)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	sctx, cancel := c.outgoing(ctx, false)
+	defer cancel()
+	stream, err := p.stub.Aggregate(sctx, fragmentToPB(f))
+	if err != nil {
+		return nil, callError(ctx, addr, "aggregate", err)
+	}
+	var out []byte
+	for {
+		chunk, err := stream.Recv()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, callError(ctx, addr, "aggregate", err)
+		}
+		switch x := chunk.GetPayload().(type) {
+		case *pb.AggregateChunk_Data:
+			if len(out)+len(x.Data) > c.maxResult() {
+				return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "longboat/rpc: partial aggregate of shard %d on %s exceeds %d bytes", f.ShardID, addr, c.maxResult())
+			}
+			out = append(out, x.Data...)
+		case *pb.AggregateChunk_Fault:
+			return nil, faultError(x.Fault)
+		default:
+			return nil, pgerror.Newf(pgerror.CodeProtocolViolation, "longboat/rpc: aggregate of shard %d on %s: empty chunk", f.ShardID, addr)
+		}
+	}
+}
+
+// maxResult bounds an assembled partial aggregate: 16 messages' worth.
+func (c *Client) maxResult() int { return 16 * c.opts.MaxMsgSize }
+
 // Init sends `cluster init` to the node at addr.
 func (c *Client) Init(ctx context.Context, addr string, req *InitRequest) (*InitResult, error) {
 	p, release, err := c.acquire(addr)

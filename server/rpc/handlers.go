@@ -16,9 +16,10 @@ const ProtocolVersion uint32 = 1
 // Handlers is what a node serves; the node (server/node.go) implements the
 // interfaces. A nil handler answers every call with 0A000 (not supported).
 type Handlers struct {
-	Write WriteHandler
-	Scan  ScanHandler
-	Admin AdminHandler
+	Write     WriteHandler
+	Scan      ScanHandler
+	Aggregate AggregateHandler
+	Admin     AdminHandler
 }
 
 // WriteHandler applies writes forwarded by coordinators on other nodes.
@@ -67,6 +68,18 @@ type WriteResult struct {
 // cannot retry the fragment and reports a statement error instead.
 type ScanHandler interface {
 	Scan(ctx context.Context, f *ScanFragment, send func(*store.SeriesBatch) error) error
+}
+
+// AggregateHandler runs scan fragments that sit under a pushed aggregate
+// for coordinators on other nodes.
+//
+// Aggregate re-plans f's statement like ScanHandler.Scan, runs the
+// fragment's partial aggregation over the local replica and returns the
+// partial groups encoded (mpp.ServePartialAggregate). The same retryable
+// errors as Scan's apply; nothing reaches the caller before the whole
+// result, so every one of them is retryable.
+type AggregateHandler interface {
+	Aggregate(ctx context.Context, f *ScanFragment) ([]byte, error)
 }
 
 // ReadConsistency chooses the replica a fragment may read.

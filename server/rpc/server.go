@@ -223,6 +223,38 @@ func (s *nodeServer) Scan(req *pb.ScanRequest, stream grpc.ServerStreamingServer
 	return sendFault(fault)
 }
 
+// Aggregate implements pb.NodeServer.
+func (s *nodeServer) Aggregate(req *pb.ScanRequest, stream grpc.ServerStreamingServer[pb.AggregateChunk]) error {
+	sendFault := func(f *pb.Fault) error {
+		return stream.Send(&pb.AggregateChunk{Payload: &pb.AggregateChunk_Fault{Fault: f}})
+	}
+	if s.h.Aggregate == nil {
+		return sendFault(unsupported("remote aggregation"))
+	}
+	f, err := fragmentFromPB(req)
+	if err != nil {
+		return sendFault(badRequest("aggregate", err))
+	}
+	ctx := stream.Context()
+	data, err := s.h.Aggregate.Aggregate(ctx, f)
+	if err != nil {
+		fault, serr := handlerError(ctx, err)
+		if serr != nil {
+			return serr
+		}
+		return sendFault(fault)
+	}
+	limit := s.opts.ChunkBytes
+	for len(data) > 0 {
+		n := min(len(data), limit)
+		if err := stream.Send(&pb.AggregateChunk{Payload: &pb.AggregateChunk_Data{Data: data[:n]}}); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
 // chunkWriter packs encoded SeriesBatches into chunks of at most limit
 // bytes (unless one point is larger), splitting long batches by rows.
 type chunkWriter struct {

@@ -110,24 +110,45 @@ func pickReplica(host *raftsm.Host, shardID uint64, consistency string) (nodeID 
 // the catalog to reach q.CatalogVersion, makes the replica linearizable with
 // a ReadIndex, rebuilds the plan and streams the scan's batches to fn.
 func (h *Handler) ServeFragment(ctx context.Context, q *FragmentQuery, shardID uint64, ref mpp.FragmentRef, fn func(*store.SeriesBatch) error) error {
-	if err := waitCatalog(ctx, h.Host, q.CatalogVersion); err != nil {
+	p, sh, err := h.prepareFragment(ctx, q, shardID)
+	if err != nil {
 		return err
+	}
+	return mpp.ServeFragment(ctx, p, ref, sh, fn)
+}
+
+// ServePartialAggregate is ServeFragment for a fragment under a pushed
+// aggregate: it runs the partial aggregation here and returns the encoded
+// partial groups (mpp.ServePartialAggregate).
+func (h *Handler) ServePartialAggregate(ctx context.Context, q *FragmentQuery, shardID uint64, ref mpp.FragmentRef) ([]byte, error) {
+	p, sh, err := h.prepareFragment(ctx, q, shardID)
+	if err != nil {
+		return nil, err
+	}
+	return mpp.ServePartialAggregate(ctx, p, ref, sh)
+}
+
+// prepareFragment waits for the catalog, checks the read consistency, takes
+// a ReadIndex barrier on the local replica and rebuilds the statement's plan.
+func (h *Handler) prepareFragment(ctx context.Context, q *FragmentQuery, shardID uint64) (*planner.Plan, *store.Shard, error) {
+	if err := waitCatalog(ctx, h.Host, q.CatalogVersion); err != nil {
+		return nil, nil, err
 	}
 	if q.Consistency == ConsistencyStrong {
 		if leader, _, valid, err := h.Host.NodeHost().GetLeaderID(shardID); err == nil && valid && leader != h.Host.NodeID() {
-			return &NotLeaderError{ShardID: shardID, LeaderNodeID: leader}
+			return nil, nil, &NotLeaderError{ShardID: shardID, LeaderNodeID: leader}
 		}
 	}
 	if err := h.Host.ReadBarrier(ctx, shardID); err != nil {
-		return err
+		return nil, nil, err
 	}
 	sh, err := h.Host.LocalShard(shardID)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	res, err := pgdialect.Normalize(q.SQL)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	s := &Session{h: h, database: q.Database, user: q.User}
 	s.mu.settings = map[string]string{}
@@ -137,9 +158,9 @@ func (h *Handler) ServeFragment(ctx context.Context, q *FragmentQuery, shardID u
 	}
 	p, err := planner.Build(res.Stmt, s.catalog(), env)
 	if err != nil {
-		return fmt.Errorf("rebuilding the plan of a remote fragment: %w", err)
+		return nil, nil, fmt.Errorf("rebuilding the plan of a remote fragment: %w", err)
 	}
-	return mpp.ServeFragment(ctx, p, ref, sh, fn)
+	return p, sh, nil
 }
 
 // NotLeaderError is returned by ServeFragment for a strong read that

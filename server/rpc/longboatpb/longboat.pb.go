@@ -1096,6 +1096,90 @@ func (*ScanChunk_Batches) isScanChunk_Payload() {}
 
 func (*ScanChunk_Fault) isScanChunk_Payload() {}
 
+// AggregateChunk is a piece of a fragment's encoded partial aggregate (the
+// pieces concatenated in order) or the fault that ended it.
+type AggregateChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Payload:
+	//
+	//	*AggregateChunk_Data
+	//	*AggregateChunk_Fault
+	Payload       isAggregateChunk_Payload `protobuf_oneof:"payload"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AggregateChunk) Reset() {
+	*x = AggregateChunk{}
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AggregateChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AggregateChunk) ProtoMessage() {}
+
+func (x *AggregateChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AggregateChunk.ProtoReflect.Descriptor instead.
+func (*AggregateChunk) Descriptor() ([]byte, []int) {
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AggregateChunk) GetPayload() isAggregateChunk_Payload {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *AggregateChunk) GetData() []byte {
+	if x != nil {
+		if x, ok := x.Payload.(*AggregateChunk_Data); ok {
+			return x.Data
+		}
+	}
+	return nil
+}
+
+func (x *AggregateChunk) GetFault() *Fault {
+	if x != nil {
+		if x, ok := x.Payload.(*AggregateChunk_Fault); ok {
+			return x.Fault
+		}
+	}
+	return nil
+}
+
+type isAggregateChunk_Payload interface {
+	isAggregateChunk_Payload()
+}
+
+type AggregateChunk_Data struct {
+	Data []byte `protobuf:"bytes,1,opt,name=data,proto3,oneof"`
+}
+
+type AggregateChunk_Fault struct {
+	Fault *Fault `protobuf:"bytes,2,opt,name=fault,proto3,oneof"`
+}
+
+func (*AggregateChunk_Data) isAggregateChunk_Payload() {}
+
+func (*AggregateChunk_Fault) isAggregateChunk_Payload() {}
+
 // Batches is `count` store.SeriesBatches in their encoding
 // (shard/store/batchcodec.go), back to back.
 type Batches struct {
@@ -1108,7 +1192,7 @@ type Batches struct {
 
 func (x *Batches) Reset() {
 	*x = Batches{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[13]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1204,7 @@ func (x *Batches) String() string {
 func (*Batches) ProtoMessage() {}
 
 func (x *Batches) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[13]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1217,7 @@ func (x *Batches) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batches.ProtoReflect.Descriptor instead.
 func (*Batches) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{13}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Batches) GetCount() uint32 {
@@ -1165,7 +1249,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[14]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1261,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[14]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1274,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{14}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NodeInfo) GetNodeId() uint64 {
@@ -1255,7 +1339,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[15]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1351,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[15]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1364,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{15}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InitRequest) GetMetaNodes() []string {
@@ -1333,7 +1417,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[16]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1429,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[16]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1442,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{16}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *InitResponse) GetFault() *Fault {
@@ -1415,7 +1499,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[17]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1427,7 +1511,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[17]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1440,7 +1524,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{17}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *JoinRequest) GetNode() *NodeInfo {
@@ -1484,7 +1568,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[18]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1496,7 +1580,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[18]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1509,7 +1593,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{18}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *JoinResponse) GetFault() *Fault {
@@ -1555,7 +1639,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[19]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1651,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[19]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1664,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{19}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{20}
 }
 
 type NodeStatus struct {
@@ -1596,7 +1680,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[20]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1692,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[20]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1705,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{20}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *NodeStatus) GetNode() *NodeInfo {
@@ -1676,7 +1760,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[21]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1772,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[21]
+	mi := &file_server_rpc_longboatpb_longboat_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1785,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{21}
+	return file_server_rpc_longboatpb_longboat_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StatusResponse) GetFault() *Fault {
@@ -1848,6 +1932,10 @@ const file_server_rpc_longboatpb_longboat_proto_rawDesc = "" +
 	"\tScanChunk\x124\n" +
 	"\abatches\x18\x01 \x01(\v2\x18.longboat.rpc.v1.BatchesH\x00R\abatches\x12.\n" +
 	"\x05fault\x18\x02 \x01(\v2\x16.longboat.rpc.v1.FaultH\x00R\x05faultB\t\n" +
+	"\apayload\"a\n" +
+	"\x0eAggregateChunk\x12\x14\n" +
+	"\x04data\x18\x01 \x01(\fH\x00R\x04data\x12.\n" +
+	"\x05fault\x18\x02 \x01(\v2\x16.longboat.rpc.v1.FaultH\x00R\x05faultB\t\n" +
 	"\apayload\"3\n" +
 	"\aBatches\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\x12\x12\n" +
@@ -1912,10 +2000,11 @@ const file_server_rpc_longboatpb_longboat_proto_rawDesc = "" +
 	"\x05nodes\x18\t \x03(\v2\x1b.longboat.rpc.v1.NodeStatusR\x05nodes*M\n" +
 	"\x0fReadConsistency\x12\x1b\n" +
 	"\x17READ_CONSISTENCY_STRONG\x10\x00\x12\x1d\n" +
-	"\x19READ_CONSISTENCY_FOLLOWER\x10\x012\xe7\x02\n" +
+	"\x19READ_CONSISTENCY_FOLLOWER\x10\x012\xb5\x03\n" +
 	"\x04Node\x12F\n" +
 	"\x05Write\x12\x1d.longboat.rpc.v1.WriteRequest\x1a\x1e.longboat.rpc.v1.WriteResponse\x12B\n" +
-	"\x04Scan\x12\x1c.longboat.rpc.v1.ScanRequest\x1a\x1a.longboat.rpc.v1.ScanChunk0\x01\x12C\n" +
+	"\x04Scan\x12\x1c.longboat.rpc.v1.ScanRequest\x1a\x1a.longboat.rpc.v1.ScanChunk0\x01\x12L\n" +
+	"\tAggregate\x12\x1c.longboat.rpc.v1.ScanRequest\x1a\x1f.longboat.rpc.v1.AggregateChunk0\x01\x12C\n" +
 	"\x04Init\x12\x1c.longboat.rpc.v1.InitRequest\x1a\x1d.longboat.rpc.v1.InitResponse\x12C\n" +
 	"\x04Join\x12\x1c.longboat.rpc.v1.JoinRequest\x1a\x1d.longboat.rpc.v1.JoinResponse\x12I\n" +
 	"\x06Status\x12\x1e.longboat.rpc.v1.StatusRequest\x1a\x1f.longboat.rpc.v1.StatusResponseB6Z4github.com/longboatdb/longboat/server/rpc/longboatpbb\x06proto3"
@@ -1933,7 +2022,7 @@ func file_server_rpc_longboatpb_longboat_proto_rawDescGZIP() []byte {
 }
 
 var file_server_rpc_longboatpb_longboat_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_server_rpc_longboatpb_longboat_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_server_rpc_longboatpb_longboat_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_server_rpc_longboatpb_longboat_proto_goTypes = []any{
 	(ReadConsistency)(0),   // 0: longboat.rpc.v1.ReadConsistency
 	(*Fault)(nil),          // 1: longboat.rpc.v1.Fault
@@ -1949,16 +2038,17 @@ var file_server_rpc_longboatpb_longboat_proto_goTypes = []any{
 	(*DatumList)(nil),      // 11: longboat.rpc.v1.DatumList
 	(*ScanRequest)(nil),    // 12: longboat.rpc.v1.ScanRequest
 	(*ScanChunk)(nil),      // 13: longboat.rpc.v1.ScanChunk
-	(*Batches)(nil),        // 14: longboat.rpc.v1.Batches
-	(*NodeInfo)(nil),       // 15: longboat.rpc.v1.NodeInfo
-	(*InitRequest)(nil),    // 16: longboat.rpc.v1.InitRequest
-	(*InitResponse)(nil),   // 17: longboat.rpc.v1.InitResponse
-	(*JoinRequest)(nil),    // 18: longboat.rpc.v1.JoinRequest
-	(*JoinResponse)(nil),   // 19: longboat.rpc.v1.JoinResponse
-	(*StatusRequest)(nil),  // 20: longboat.rpc.v1.StatusRequest
-	(*NodeStatus)(nil),     // 21: longboat.rpc.v1.NodeStatus
-	(*StatusResponse)(nil), // 22: longboat.rpc.v1.StatusResponse
-	nil,                    // 23: longboat.rpc.v1.ScanRequest.SettingsEntry
+	(*AggregateChunk)(nil), // 14: longboat.rpc.v1.AggregateChunk
+	(*Batches)(nil),        // 15: longboat.rpc.v1.Batches
+	(*NodeInfo)(nil),       // 16: longboat.rpc.v1.NodeInfo
+	(*InitRequest)(nil),    // 17: longboat.rpc.v1.InitRequest
+	(*InitResponse)(nil),   // 18: longboat.rpc.v1.InitResponse
+	(*JoinRequest)(nil),    // 19: longboat.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),   // 20: longboat.rpc.v1.JoinResponse
+	(*StatusRequest)(nil),  // 21: longboat.rpc.v1.StatusRequest
+	(*NodeStatus)(nil),     // 22: longboat.rpc.v1.NodeStatus
+	(*StatusResponse)(nil), // 23: longboat.rpc.v1.StatusResponse
+	nil,                    // 24: longboat.rpc.v1.ScanRequest.SettingsEntry
 }
 var file_server_rpc_longboatpb_longboat_proto_depIdxs = []int32{
 	2,  // 0: longboat.rpc.v1.Fault.not_leader:type_name -> longboat.rpc.v1.NotLeader
@@ -1970,35 +2060,38 @@ var file_server_rpc_longboatpb_longboat_proto_depIdxs = []int32{
 	1,  // 6: longboat.rpc.v1.WriteResponse.fault:type_name -> longboat.rpc.v1.Fault
 	10, // 7: longboat.rpc.v1.DatumList.values:type_name -> longboat.rpc.v1.Datum
 	10, // 8: longboat.rpc.v1.ScanRequest.params:type_name -> longboat.rpc.v1.Datum
-	23, // 9: longboat.rpc.v1.ScanRequest.settings:type_name -> longboat.rpc.v1.ScanRequest.SettingsEntry
+	24, // 9: longboat.rpc.v1.ScanRequest.settings:type_name -> longboat.rpc.v1.ScanRequest.SettingsEntry
 	11, // 10: longboat.rpc.v1.ScanRequest.subqueries:type_name -> longboat.rpc.v1.DatumList
 	0,  // 11: longboat.rpc.v1.ScanRequest.read_consistency:type_name -> longboat.rpc.v1.ReadConsistency
-	14, // 12: longboat.rpc.v1.ScanChunk.batches:type_name -> longboat.rpc.v1.Batches
+	15, // 12: longboat.rpc.v1.ScanChunk.batches:type_name -> longboat.rpc.v1.Batches
 	1,  // 13: longboat.rpc.v1.ScanChunk.fault:type_name -> longboat.rpc.v1.Fault
-	15, // 14: longboat.rpc.v1.InitRequest.members:type_name -> longboat.rpc.v1.NodeInfo
-	1,  // 15: longboat.rpc.v1.InitResponse.fault:type_name -> longboat.rpc.v1.Fault
-	15, // 16: longboat.rpc.v1.InitResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
-	15, // 17: longboat.rpc.v1.JoinRequest.node:type_name -> longboat.rpc.v1.NodeInfo
-	1,  // 18: longboat.rpc.v1.JoinResponse.fault:type_name -> longboat.rpc.v1.Fault
-	15, // 19: longboat.rpc.v1.JoinResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
-	15, // 20: longboat.rpc.v1.NodeStatus.node:type_name -> longboat.rpc.v1.NodeInfo
-	1,  // 21: longboat.rpc.v1.StatusResponse.fault:type_name -> longboat.rpc.v1.Fault
-	21, // 22: longboat.rpc.v1.StatusResponse.nodes:type_name -> longboat.rpc.v1.NodeStatus
-	7,  // 23: longboat.rpc.v1.Node.Write:input_type -> longboat.rpc.v1.WriteRequest
-	12, // 24: longboat.rpc.v1.Node.Scan:input_type -> longboat.rpc.v1.ScanRequest
-	16, // 25: longboat.rpc.v1.Node.Init:input_type -> longboat.rpc.v1.InitRequest
-	18, // 26: longboat.rpc.v1.Node.Join:input_type -> longboat.rpc.v1.JoinRequest
-	20, // 27: longboat.rpc.v1.Node.Status:input_type -> longboat.rpc.v1.StatusRequest
-	8,  // 28: longboat.rpc.v1.Node.Write:output_type -> longboat.rpc.v1.WriteResponse
-	13, // 29: longboat.rpc.v1.Node.Scan:output_type -> longboat.rpc.v1.ScanChunk
-	17, // 30: longboat.rpc.v1.Node.Init:output_type -> longboat.rpc.v1.InitResponse
-	19, // 31: longboat.rpc.v1.Node.Join:output_type -> longboat.rpc.v1.JoinResponse
-	22, // 32: longboat.rpc.v1.Node.Status:output_type -> longboat.rpc.v1.StatusResponse
-	28, // [28:33] is the sub-list for method output_type
-	23, // [23:28] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	1,  // 14: longboat.rpc.v1.AggregateChunk.fault:type_name -> longboat.rpc.v1.Fault
+	16, // 15: longboat.rpc.v1.InitRequest.members:type_name -> longboat.rpc.v1.NodeInfo
+	1,  // 16: longboat.rpc.v1.InitResponse.fault:type_name -> longboat.rpc.v1.Fault
+	16, // 17: longboat.rpc.v1.InitResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
+	16, // 18: longboat.rpc.v1.JoinRequest.node:type_name -> longboat.rpc.v1.NodeInfo
+	1,  // 19: longboat.rpc.v1.JoinResponse.fault:type_name -> longboat.rpc.v1.Fault
+	16, // 20: longboat.rpc.v1.JoinResponse.meta_nodes:type_name -> longboat.rpc.v1.NodeInfo
+	16, // 21: longboat.rpc.v1.NodeStatus.node:type_name -> longboat.rpc.v1.NodeInfo
+	1,  // 22: longboat.rpc.v1.StatusResponse.fault:type_name -> longboat.rpc.v1.Fault
+	22, // 23: longboat.rpc.v1.StatusResponse.nodes:type_name -> longboat.rpc.v1.NodeStatus
+	7,  // 24: longboat.rpc.v1.Node.Write:input_type -> longboat.rpc.v1.WriteRequest
+	12, // 25: longboat.rpc.v1.Node.Scan:input_type -> longboat.rpc.v1.ScanRequest
+	12, // 26: longboat.rpc.v1.Node.Aggregate:input_type -> longboat.rpc.v1.ScanRequest
+	17, // 27: longboat.rpc.v1.Node.Init:input_type -> longboat.rpc.v1.InitRequest
+	19, // 28: longboat.rpc.v1.Node.Join:input_type -> longboat.rpc.v1.JoinRequest
+	21, // 29: longboat.rpc.v1.Node.Status:input_type -> longboat.rpc.v1.StatusRequest
+	8,  // 30: longboat.rpc.v1.Node.Write:output_type -> longboat.rpc.v1.WriteResponse
+	13, // 31: longboat.rpc.v1.Node.Scan:output_type -> longboat.rpc.v1.ScanChunk
+	14, // 32: longboat.rpc.v1.Node.Aggregate:output_type -> longboat.rpc.v1.AggregateChunk
+	18, // 33: longboat.rpc.v1.Node.Init:output_type -> longboat.rpc.v1.InitResponse
+	20, // 34: longboat.rpc.v1.Node.Join:output_type -> longboat.rpc.v1.JoinResponse
+	23, // 35: longboat.rpc.v1.Node.Status:output_type -> longboat.rpc.v1.StatusResponse
+	30, // [30:36] is the sub-list for method output_type
+	24, // [24:30] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_server_rpc_longboatpb_longboat_proto_init() }
@@ -2021,13 +2114,17 @@ func file_server_rpc_longboatpb_longboat_proto_init() {
 		(*ScanChunk_Batches)(nil),
 		(*ScanChunk_Fault)(nil),
 	}
+	file_server_rpc_longboatpb_longboat_proto_msgTypes[13].OneofWrappers = []any{
+		(*AggregateChunk_Data)(nil),
+		(*AggregateChunk_Fault)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_server_rpc_longboatpb_longboat_proto_rawDesc), len(file_server_rpc_longboatpb_longboat_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

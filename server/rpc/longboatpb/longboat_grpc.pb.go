@@ -30,11 +30,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Node_Write_FullMethodName  = "/longboat.rpc.v1.Node/Write"
-	Node_Scan_FullMethodName   = "/longboat.rpc.v1.Node/Scan"
-	Node_Init_FullMethodName   = "/longboat.rpc.v1.Node/Init"
-	Node_Join_FullMethodName   = "/longboat.rpc.v1.Node/Join"
-	Node_Status_FullMethodName = "/longboat.rpc.v1.Node/Status"
+	Node_Write_FullMethodName     = "/longboat.rpc.v1.Node/Write"
+	Node_Scan_FullMethodName      = "/longboat.rpc.v1.Node/Scan"
+	Node_Aggregate_FullMethodName = "/longboat.rpc.v1.Node/Aggregate"
+	Node_Init_FullMethodName      = "/longboat.rpc.v1.Node/Init"
+	Node_Join_FullMethodName      = "/longboat.rpc.v1.Node/Join"
+	Node_Status_FullMethodName    = "/longboat.rpc.v1.Node/Status"
 )
 
 // NodeClient is the client API for Node service.
@@ -50,6 +51,10 @@ type NodeClient interface {
 	// SeriesBatches back. The stream ends with status OK after the last batch,
 	// or with one chunk holding a fault.
 	Scan(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ScanChunk], error)
+	// Aggregate runs a scan fragment that sits under a pushed aggregate and
+	// streams back its partial groups (mpp's partial-aggregate encoding, cut
+	// into chunks) instead of the points.
+	Aggregate(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AggregateChunk], error)
 	// Init, Join and Status are the cluster admin calls, sent to any node.
 	Init(ctx context.Context, in *InitRequest, opts ...grpc.CallOption) (*InitResponse, error)
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
@@ -92,6 +97,25 @@ func (c *nodeClient) Scan(ctx context.Context, in *ScanRequest, opts ...grpc.Cal
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Node_ScanClient = grpc.ServerStreamingClient[ScanChunk]
+
+func (c *nodeClient) Aggregate(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AggregateChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Node_ServiceDesc.Streams[1], Node_Aggregate_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ScanRequest, AggregateChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Node_AggregateClient = grpc.ServerStreamingClient[AggregateChunk]
 
 func (c *nodeClient) Init(ctx context.Context, in *InitRequest, opts ...grpc.CallOption) (*InitResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -136,6 +160,10 @@ type NodeServer interface {
 	// SeriesBatches back. The stream ends with status OK after the last batch,
 	// or with one chunk holding a fault.
 	Scan(*ScanRequest, grpc.ServerStreamingServer[ScanChunk]) error
+	// Aggregate runs a scan fragment that sits under a pushed aggregate and
+	// streams back its partial groups (mpp's partial-aggregate encoding, cut
+	// into chunks) instead of the points.
+	Aggregate(*ScanRequest, grpc.ServerStreamingServer[AggregateChunk]) error
 	// Init, Join and Status are the cluster admin calls, sent to any node.
 	Init(context.Context, *InitRequest) (*InitResponse, error)
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
@@ -155,6 +183,9 @@ func (UnimplementedNodeServer) Write(context.Context, *WriteRequest) (*WriteResp
 }
 func (UnimplementedNodeServer) Scan(*ScanRequest, grpc.ServerStreamingServer[ScanChunk]) error {
 	return status.Error(codes.Unimplemented, "method Scan not implemented")
+}
+func (UnimplementedNodeServer) Aggregate(*ScanRequest, grpc.ServerStreamingServer[AggregateChunk]) error {
+	return status.Error(codes.Unimplemented, "method Aggregate not implemented")
 }
 func (UnimplementedNodeServer) Init(context.Context, *InitRequest) (*InitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Init not implemented")
@@ -214,6 +245,17 @@ func _Node_Scan_Handler(srv interface{}, stream grpc.ServerStream) error {
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Node_ScanServer = grpc.ServerStreamingServer[ScanChunk]
+
+func _Node_Aggregate_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ScanRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(NodeServer).Aggregate(m, &grpc.GenericServerStream[ScanRequest, AggregateChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Node_AggregateServer = grpc.ServerStreamingServer[AggregateChunk]
 
 func _Node_Init_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(InitRequest)
@@ -297,6 +339,11 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Scan",
 			Handler:       _Node_Scan_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Aggregate",
+			Handler:       _Node_Aggregate_Handler,
 			ServerStreams: true,
 		},
 	},
