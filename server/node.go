@@ -176,6 +176,16 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		self.RPCAddr, _ = advertise(n.rpcLn.Addr().String(), cc.AdvertiseHost)
 		rcfg.Cluster.RPCAddr = self.RPCAddr
 	}
+	// The PostgreSQL listener opens before Raft starts (sessions wait for
+	// nothing: the handler is installed below) so that its real address,
+	// with a port chosen by the system for ":0", is what the cluster records.
+	if n.pgLn, err = net.Listen("tcp", cfg.PGAddr); err != nil {
+		return nil, fmt.Errorf("cannot listen on postgres address %s: %w", cfg.PGAddr, err)
+	}
+	if cfg.Cluster != nil {
+		self.PGAddr, _ = advertise(n.pgLn.Addr().String(), cfg.Cluster.AdvertiseHost)
+		rcfg.Cluster.PGAddr = self.PGAddr
+	}
 	if n.host, err = raftsm.Start(ctx, rcfg); err != nil {
 		return nil, fmt.Errorf("cannot start raft: %w", err)
 	}
@@ -188,9 +198,6 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}
 
-	if n.pgLn, err = net.Listen("tcp", cfg.PGAddr); err != nil {
-		return nil, fmt.Errorf("cannot listen on postgres address %s: %w", cfg.PGAddr, err)
-	}
 	if n.pg, err = pgwire.New(pgwire.Config{
 		Addr:          cfg.PGAddr,
 		Handler:       handler,
@@ -317,7 +324,12 @@ func (n *Node) Close() {
 	}
 	if n.cl != nil && n.cl.ml != nil {
 		// Tell the others this node leaves on purpose (not a failure):
-		// memberlist's leave reaches them before the Raft connections drop.
+		// the leave reaches them before the Raft connections drop.
+		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := n.cl.ml.Leave(lctx); err != nil {
+			n.log.Warn("membership leave", "err", err)
+		}
+		cancel()
 		if err := n.cl.ml.Close(); err != nil {
 			n.log.Warn("membership close", "err", err)
 		}
