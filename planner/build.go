@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -159,9 +160,22 @@ func (b *builder) lookupCTE(name string) (*cteDef, bool) {
 	return nil, false
 }
 
-// subquery plans an uncorrelated subquery used in an expression.
-func (b *builder) subquery(sq *ast.SubqueryExpr) (int, Node, error) {
+// subquery plans an uncorrelated subquery used in an expression whose
+// row layout is outer (nil at the top of a statement). A column the
+// subquery cannot resolve but outer can makes it a correlated subquery,
+// which is refused with 0A000 naming the reference.
+func (b *builder) subquery(sq *ast.SubqueryExpr, outer *scope) (int, Node, error) {
 	node, err := b.query(sq.Query)
+	var uc *UndefinedColumnError
+	if err != nil && outer != nil && errors.As(err, &uc) {
+		if _, rerr := outer.resolve(uc.Table, uc.Name); rerr == nil {
+			ref := uc.Name
+			if uc.Table != "" {
+				ref = uc.Table + "." + uc.Name
+			}
+			return 0, nil, pgerror.Unsupported(fmt.Sprintf("correlated subquery (the reference to %s of the outer query)", ref))
+		}
+	}
 	if err != nil {
 		return 0, nil, err
 	}

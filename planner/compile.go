@@ -149,7 +149,7 @@ func (b *builder) expr(n ast.ExprNode, sc *scope) (Expr, error) {
 			if !ok {
 				return nil, pgerror.Unsupported("IN with this right-hand side")
 			}
-			id, _, err := b.subquery(sq)
+			id, _, err := b.subquery(sq, sc)
 			if err != nil {
 				return nil, err
 			}
@@ -200,7 +200,7 @@ func (b *builder) expr(n ast.ExprNode, sc *scope) (Expr, error) {
 	case *ast.AggregateFuncExpr:
 		return b.aggCall(strings.ToLower(x.F), x.Args, x.Distinct, sc, false)
 	case *ast.SubqueryExpr:
-		id, node, err := b.subquery(x)
+		id, node, err := b.subquery(x, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +221,7 @@ func (b *builder) expr(n ast.ExprNode, sc *scope) (Expr, error) {
 		if !ok {
 			return nil, pgerror.Unsupported("= ANY with this right-hand side")
 		}
-		id, _, err := b.subquery(sq)
+		id, _, err := b.subquery(sq, sc)
 		if err != nil {
 			return nil, err
 		}
