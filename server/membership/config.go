@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
 // DefaultGossipPort is the gossip port used when BindAddr or a seed names
@@ -85,6 +87,17 @@ type Config struct {
 	// DeadRetention is how long Members keeps reporting a Dead or Left
 	// member (default 1h).
 	DeadRetention time.Duration
+	// ReconnectInterval is the period of the reconnect loop (default 2s):
+	// after the first join, while this node knows a Dead member (not a
+	// Left one) or sees fewer live members than it once did, it retries a
+	// join with the dead members' last addresses and the seeds, so that
+	// both sides of a healed partition find each other again.
+	ReconnectInterval time.Duration
+
+	// tuneMemberlist, when set (tests only), adjusts the translated
+	// memberlist config before Create: a fault-injecting Transport (with
+	// BindPort set for an ephemeral port), shorter internal timers.
+	tuneMemberlist func(mc *memberlist.Config) error
 }
 
 // withDefaults returns c with zero values replaced by defaults.
@@ -109,6 +122,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.JoinRetry.Max, 30*time.Second)
 	setDefault(&c.SubscriberBuffer, 256)
 	setDefault(&c.DeadRetention, time.Hour)
+	setDefault(&c.ReconnectInterval, 2*time.Second)
 	return c
 }
 
@@ -164,7 +178,7 @@ func (c Config) validate() (addrs, error) {
 	switch {
 	case c.ProbeInterval < 0, c.ProbeTimeout < 0, c.GossipInterval < 0, c.PushPullInterval < 0,
 		c.TCPTimeout < 0, c.BroadcastTimeout < 0, c.JoinRetry.Initial < 0, c.JoinRetry.Max < 0,
-		c.DeadRetention < 0:
+		c.DeadRetention < 0, c.ReconnectInterval < 0:
 		return a, fmt.Errorf("negative duration: %w", errConfig)
 	case c.SuspicionMult < 1, c.SubscriberBuffer < 1:
 		return a, fmt.Errorf("SuspicionMult and SubscriberBuffer must be positive: %w", errConfig)

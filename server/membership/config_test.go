@@ -37,7 +37,8 @@ func TestSplitAddr(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	c := Config{Meta: Meta{NodeID: 42}}.withDefaults()
 	if c.NodeName != "node-42" || c.ProbeInterval != time.Second || c.SuspicionMult != 4 ||
-		c.JoinRetry.Max != 30*time.Second || c.SubscriberBuffer != 256 || c.Resolver == nil || c.Logger == nil {
+		c.JoinRetry.Max != 30*time.Second || c.SubscriberBuffer != 256 || c.Resolver == nil || c.Logger == nil ||
+		c.ReconnectInterval != 2*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	a, err := c.validate()

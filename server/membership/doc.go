@@ -11,8 +11,8 @@
 //
 // # Lifecycle
 //
-//	Start ──> listening, alive ──(join loop)──> joined ──> Leave ──> Close
-//	                                       └──────────────────────────> Close
+//	Start ──> listening, alive ──(join loop)──> joined (reconnect loop) ──> Leave ──> Close
+//	                                       └──────────────────────────────────────────> Close
 //
 // Start binds the gossip address and returns. With Seeds, a background
 // loop resolves them (host names through Config.Resolver, again at every
@@ -25,6 +25,24 @@
 // to peers: they suspect the node and declare it Dead after the suspicion
 // timeout (SuspicionMult × max(1, log10(N)) × ProbeInterval, up to 6× that
 // when unconfirmed).
+//
+// # Reconnect
+//
+// memberlist only probes and gossips with members it believes alive (and
+// with dead ones for GossipToTheDeadTime, 30s, after which it forgets
+// them), so once both sides of a network cut have declared each other
+// Dead they would never talk again. After the first join a reconnect loop
+// therefore runs until Leave or Close: every Config.ReconnectInterval,
+// while this node knows a Dead member (never a Left one: a member whose
+// leave intent is known is not chased) or sees fewer live members than its
+// peak (a member that Left lowers the peak), it pushes/pulls state with
+// the dead members' last addresses and the seeds (resolved again). A
+// returning member is logged at Info; failed rounds at Debug, and at Warn
+// once they have gone on for a minute, then once a minute. A left node
+// that still answers reports itself left in its push/pull state, which
+// memberlist keeps as left. A node restarted under the same name at a new
+// address takes the name over once the old address has been Dead for
+// SuspicionMult × ProbeInterval (memberlist's DeadNodeReclaimTime).
 //
 // # Member status
 //
@@ -59,8 +77,9 @@
 //
 // # Goroutines and locks
 //
-// The join loop is the only goroutine this package starts; Close cancels
-// and waits for it (a join in flight can delay Close by up to TCPTimeout).
+// The join and reconnect loops are the only goroutines this package
+// starts; Close cancels and waits for them (a join in flight can delay
+// Close by up to TCPTimeout, since memberlist's Join takes no context).
 // memberlist's goroutines stop at Shutdown, called by Close. Lock order is
 // memberlist's locks, then Membership.mu; nothing calls into memberlist
 // while holding mu. Membership.life (read-held by Leave and UpdateMeta)

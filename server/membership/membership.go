@@ -42,9 +42,9 @@ type Membership struct {
 	// take mu.
 	alive atomic.Int64
 
-	// bgCtx is cancelled by Close; it bounds the join loop and its DNS
-	// lookups. wg tracks the join loop, the only goroutine this package
-	// starts (memberlist owns its own, stopped by Shutdown).
+	// bgCtx is cancelled by Close; it bounds the join and reconnect loops
+	// and their DNS lookups. wg tracks those loops, the only goroutines
+	// this package starts (memberlist owns its own, stopped by Shutdown).
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	wg       sync.WaitGroup
@@ -73,8 +73,12 @@ type Membership struct {
 		// refused throttles the log line of a refused peer (name → last
 		// logged).
 		refused map[string]time.Time
-		left    bool
-		closed  bool
+		// peak is the most members seen alive at once, self included,
+		// less one per member that has since Left: the reconnect loop
+		// runs while fewer are alive.
+		peak   int
+		left   bool
+		closed bool
 	}
 }
 
@@ -108,6 +112,11 @@ func Start(ctx context.Context, cfg Config) (*Membership, error) {
 	m.mu.refused = make(map[string]time.Time)
 
 	mc := m.memberlistConfig(a)
+	if cfg.tuneMemberlist != nil {
+		if err := cfg.tuneMemberlist(mc); err != nil {
+			return nil, fmt.Errorf("cannot start gossip on %q: %w", cfg.BindAddr, err)
+		}
+	}
 	m.queue = &memberlist.TransmitLimitedQueue{
 		NumNodes:       func() int { return int(m.alive.Load()) },
 		RetransmitMult: mc.RetransmitMult,
@@ -129,6 +138,8 @@ func Start(ctx context.Context, cfg Config) (*Membership, error) {
 		m.wg.Add(1)
 		go m.joinLoop()
 	}
+	m.wg.Add(1)
+	go m.reconnectLoop()
 	return m, nil
 }
 
@@ -146,6 +157,15 @@ func (m *Membership) memberlistConfig(a addrs) *memberlist.Config {
 	mc.GossipInterval = m.cfg.GossipInterval
 	mc.PushPullInterval = m.cfg.PushPullInterval
 	mc.TCPTimeout = m.cfg.TCPTimeout
+	// A node restarted with the same name (node ID) at a new address is a
+	// new run of the same node: let it take the name over once the old
+	// address has been Dead for a suspicion period, time for the dead
+	// message to spread and for a merely unreachable old run to refute.
+	// memberlist's default (0) refuses it as a conflict until the dead
+	// node is forgotten (GossipToTheDeadTime, 30s), and only a later
+	// push/pull of the new run then lets it in. A name claimed by a live
+	// node is never taken over.
+	mc.DeadNodeReclaimTime = time.Duration(m.cfg.SuspicionMult) * m.cfg.ProbeInterval
 	d := delegate{m: m}
 	mc.Delegate = d
 	mc.Events = d
@@ -330,9 +350,11 @@ func (m *Membership) Subscribe() (<-chan Event, func()) {
 }
 
 // Close stops gossip without a leave message (peers will declare this
-// node Dead unless Leave was called first), stops the join loop, waits for
-// it, and closes every subscription. A join attempt in flight may delay
-// Close by up to Config.TCPTimeout. Close is idempotent.
+// node Dead unless Leave was called first), stops the join and reconnect
+// loops, waits for them, and closes every subscription. A join attempt in
+// flight may delay Close by up to Config.TCPTimeout (memberlist's Join
+// takes no context; the loops check for Close between addresses). Close is
+// idempotent.
 func (m *Membership) Close() error {
 	m.life.Lock()
 	if m.life.closed {
@@ -369,7 +391,11 @@ func (m *Membership) setStatusLocked(st *memberState, s Status, now time.Time) {
 		m.alive.Add(-1)
 	}
 	if s == StatusAlive {
-		m.alive.Add(1)
+		m.mu.peak = max(m.mu.peak, int(m.alive.Add(1)))
+	}
+	if s == StatusLeft {
+		// A member that left on purpose is not expected back.
+		m.mu.peak = max(m.mu.peak-1, int(m.alive.Load()))
 	}
 	st.Status = s
 	st.Since = now
@@ -388,7 +414,6 @@ func (m *Membership) onAlive(n *memberlist.Node, typ EventType) {
 	addr := nodeAddr(n)
 	now := time.Now()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	st := m.mu.members[n.Name]
 	if st == nil {
 		st = &memberState{Member: Member{Name: n.Name}}
@@ -397,6 +422,7 @@ func (m *Membership) onAlive(n *memberlist.Node, typ EventType) {
 	if st.Status != StatusAlive {
 		typ = EventJoin
 	}
+	wasDead, deadFor, oldAddr := st.Status == StatusDead, now.Sub(st.Since), st.Addr
 	if st.bootID != nm.bootID {
 		st.leaving = false // a new run of the node
 	}
@@ -405,6 +431,11 @@ func (m *Membership) onAlive(n *memberlist.Node, typ EventType) {
 	st.Meta = nm.meta
 	m.setStatusLocked(st, StatusAlive, now)
 	m.publishLocked(Event{Type: typ, Member: st.Member})
+	m.mu.Unlock()
+	if wasDead {
+		m.log.Info("dead member is back", "member", n.Name, "addr", addr,
+			"old_addr", oldAddr, "dead_for", deadFor.Round(time.Millisecond))
+	}
 }
 
 // onGone records a member that memberlist reports as gone: Left if a leave
