@@ -24,6 +24,7 @@ dir=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 tsbs=${LONGBOAT_TSBS_DIR:-$repo/../shared/bench/tsbs}
+[ -d "$tsbs" ] || tsbs=/work/shared/bench/tsbs  # the workplace keeps it there
 setup=${3:-$tsbs/postgres-setup.sql}
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}

@@ -126,20 +126,37 @@ func parseTargets(specs, schemas []string, timezone string) ([]*target, error) {
 	return out, nil
 }
 
-// DefaultDataDir is $LONGBOAT_TSBS_DIR, else ../shared/bench/tsbs next to
-// the repository root found above the working directory, else that path
-// relative to the working directory.
+// DefaultDataDir is $LONGBOAT_TSBS_DIR, else the first existing
+// shared/bench/tsbs next to the repository root found above the working
+// directory or next to one of its parents, else /work/shared/bench/tsbs
+// (where the workplace keeps it), else ../shared/bench/tsbs relative to the
+// working directory.
 func DefaultDataDir() string {
 	if d := os.Getenv("LONGBOAT_TSBS_DIR"); d != "" {
 		return d
 	}
 	if wd, err := os.Getwd(); err == nil {
 		if root, ok := findModuleRoot(wd); ok {
-			return filepath.Join(filepath.Dir(root), "shared", "bench", "tsbs")
+			for dir := filepath.Dir(root); ; dir = filepath.Dir(dir) {
+				d := filepath.Join(dir, "shared", "bench", "tsbs")
+				if _, err := os.Stat(d); err == nil {
+					return d
+				}
+				if filepath.Dir(dir) == dir {
+					break
+				}
+			}
 		}
+	}
+	if _, err := os.Stat(workplaceDataDir); err == nil {
+		return workplaceDataDir
 	}
 	return filepath.Join("..", "shared", "bench", "tsbs")
 }
+
+// workplaceDataDir is where the TSBS data set lives on the project's
+// machines when the repository is not checked out next to it.
+const workplaceDataDir = "/work/shared/bench/tsbs"
 
 // findModuleRoot walks up from dir to the directory holding Longboat's go.mod.
 func findModuleRoot(dir string) (string, bool) {

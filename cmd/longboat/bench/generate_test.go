@@ -26,18 +26,7 @@ func shape(q string) string {
 
 func testDataDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("LONGBOAT_TSBS_DIR"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, ok := findModuleRoot(wd)
-	if !ok {
-		t.Fatalf("cannot find the module root above %s", wd)
-	}
-	return filepath.Join(filepath.Dir(root), "shared", "bench", "tsbs")
+	return DefaultDataDir()
 }
 
 // TestGeneratorMatchesShippedShapes checks that for every type the
