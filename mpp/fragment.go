@@ -113,22 +113,36 @@ func pushedOver(p *planner.Plan, s *planner.Scan) *planner.BucketAgg {
 // fragment turns the batches into rows and partial aggregates exactly as it
 // does for a local shard.
 func ServeFragment(ctx context.Context, p *planner.Plan, ref FragmentRef, sc Scanner, fn func(*store.SeriesBatch) error) error {
+	s, ec, err := fragmentScan(ctx, p, ref)
+	if err != nil {
+		return err
+	}
+	f := newFragment(ec, s)
+	if ba := pushedOver(p, s); ba != nil && ba.StatsOK {
+		f.req.UseStats = newFragAgg(ba).useStats
+	}
+	return serveScan(ctx, ref, sc, f, fn)
+}
+
+// fragmentScan returns the Scan node ref names in p and the evaluation
+// context holding the coordinator's subquery results.
+func fragmentScan(ctx context.Context, p *planner.Plan, ref FragmentRef) (*planner.Scan, *planner.EvalContext, error) {
 	scans := ScanNodes(p)
 	if ref.Scan < 0 || ref.Scan >= len(scans) {
-		return pgerror.Newf(pgerror.CodeInternal, "fragment %d: the plan has %d scans (catalog or version mismatch between nodes)", ref.Scan, len(scans))
+		return nil, nil, pgerror.Newf(pgerror.CodeInternal, "fragment %d: the plan has %d scans (catalog or version mismatch between nodes)", ref.Scan, len(scans))
 	}
 	if len(ref.Subqueries) > len(p.Subqueries) {
-		return pgerror.Newf(pgerror.CodeInternal, "fragment %d: %d subquery results for %d subqueries", ref.Scan, len(ref.Subqueries), len(p.Subqueries))
+		return nil, nil, pgerror.Newf(pgerror.CodeInternal, "fragment %d: %d subquery results for %d subqueries", ref.Scan, len(ref.Subqueries), len(p.Subqueries))
 	}
 	ec := newEvalContext(ctx)
 	for _, vals := range ref.Subqueries {
 		ec.Subqueries = append(ec.Subqueries, planner.NewSubqueryResult(vals))
 	}
-	s := scans[ref.Scan]
-	f := newFragment(ec, s)
-	if ba := pushedOver(p, s); ba != nil && ba.StatsOK {
-		f.req.UseStats = newFragAgg(ba).useStats
-	}
+	return scans[ref.Scan], ec, nil
+}
+
+// serveScan runs fragment f's scan on sc, passing every batch to fn.
+func serveScan(ctx context.Context, ref FragmentRef, sc Scanner, f *fragment, fn func(*store.SeriesBatch) error) error {
 	err := sc.Scan(ctx, &f.req, func(b *store.SeriesBatch) error {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -39,11 +39,7 @@ func (s remoteScanner) Scan(ctx context.Context, req *store.ScanRequest, fn func
 	wire := *req
 	wire.SeriesFilter, wire.UseStats = nil, nil
 	_ = wire
-	p, err := planner.Build(parse(s.r.t, s.r.sql), s.r.c, &planner.Env{Database: "benchmark", Params: []types.Datum{}})
-	if err != nil {
-		return fmt.Errorf("remote re-plan: %w", err)
-	}
-	local, err := s.r.c.Scanner(ctx, s.id, s.ref)
+	p, local, err := s.replan(ctx)
 	if err != nil {
 		return err
 	}
@@ -54,6 +50,17 @@ func (s remoteScanner) Scan(ctx context.Context, req *store.ScanRequest, fn func
 		}
 		return fn(b)
 	})
+}
+
+// replan rebuilds the statement's plan from its SQL text and opens the
+// shard, as the node holding it does.
+func (s remoteScanner) replan(ctx context.Context) (*planner.Plan, Scanner, error) {
+	p, err := planner.Build(parse(s.r.t, s.r.sql), s.r.c, &planner.Env{Database: "benchmark", Params: []types.Datum{}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("remote re-plan: %w", err)
+	}
+	local, err := s.r.c.Scanner(ctx, s.id, s.ref)
+	return p, local, err
 }
 
 // TestRemoteFragmentsMatchLocal runs every TSBS query type and the

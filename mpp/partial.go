@@ -56,38 +56,17 @@ func newFragmentAgg(ec *planner.EvalContext, s *planner.Scan, ba *planner.Bucket
 // fragment ref names in p — a scan under a pushed aggregate — over sc, and
 // returns its partial groups encoded with AppendPartialAgg.
 func ServePartialAggregate(ctx context.Context, p *planner.Plan, ref FragmentRef, sc Scanner) ([]byte, error) {
-	scans := ScanNodes(p)
-	if ref.Scan < 0 || ref.Scan >= len(scans) {
-		return nil, pgerror.Newf(pgerror.CodeInternal, "fragment %d: the plan has %d scans (catalog or version mismatch between nodes)", ref.Scan, len(scans))
+	s, ec, err := fragmentScan(ctx, p, ref)
+	if err != nil {
+		return nil, err
 	}
-	if len(ref.Subqueries) > len(p.Subqueries) {
-		return nil, pgerror.Newf(pgerror.CodeInternal, "fragment %d: %d subquery results for %d subqueries", ref.Scan, len(ref.Subqueries), len(p.Subqueries))
-	}
-	s := scans[ref.Scan]
 	ba := pushedOver(p, s)
 	if ba == nil {
 		return nil, pgerror.Newf(pgerror.CodeInternal, "fragment %d has no pushed aggregate (plan mismatch between nodes)", ref.Scan)
 	}
-	ec := newEvalContext(ctx)
-	for _, vals := range ref.Subqueries {
-		ec.Subqueries = append(ec.Subqueries, planner.NewSubqueryResult(vals))
-	}
 	f, fa := newFragmentAgg(ec, s, ba)
-	consume := fa.consume(f)
-	err := sc.Scan(ctx, &f.req, func(b *store.SeriesBatch) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return consume(b)
-	})
-	if err == nil {
-		err = f.err
-	}
-	if err != nil && ctx.Err() != nil {
-		return nil, canceled(ctx)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fragment %d: %w", ref.Scan, err)
+	if err := serveScan(ctx, ref, sc, f, fa.consume(f)); err != nil {
+		return nil, err
 	}
 	return fa.appendPartial(nil), nil
 }

@@ -28,11 +28,7 @@ func (r *partialShards) Scanner(ctx context.Context, id uint64, ref FragmentRef)
 }
 
 func (s partialScanner) PartialAggregate(ctx context.Context) ([]byte, error) {
-	p, err := planner.Build(parse(s.r.t, s.r.sql), s.r.c, &planner.Env{Database: "benchmark", Params: []types.Datum{}})
-	if err != nil {
-		return nil, fmt.Errorf("remote re-plan: %w", err)
-	}
-	local, err := s.r.c.Scanner(ctx, s.id, s.ref)
+	p, local, err := s.replan(ctx)
 	if err != nil {
 		return nil, err
 	}
