@@ -277,6 +277,10 @@ func defaultLogDBConfig() config.LogDBConfig {
 	return cfg
 }
 
+// Every group runs with CheckQuorum (a leader that loses its quorum steps
+// down) and PreVote (Raft thesis §9.6: a node cut off from its group does not
+// bump the term while it campaigns alone, so when it comes back it does not
+// depose the leader that kept serving).
 func (c *Config) metaConfig() config.Config {
 	return config.Config{
 		ShardID:            MetaShardID,
@@ -284,6 +288,7 @@ func (c *Config) metaConfig() config.Config {
 		ElectionRTT:        c.ElectionRTT,
 		HeartbeatRTT:       c.HeartbeatRTT,
 		CheckQuorum:        true,
+		PreVote:            true,
 		SnapshotEntries:    c.MetaSnapshotEntries,
 		CompactionOverhead: c.MetaSnapshotEntries / 10,
 	}
@@ -296,6 +301,7 @@ func (c *Config) dataConfig(shardID uint64) config.Config {
 		ElectionRTT:          c.ElectionRTT,
 		HeartbeatRTT:         c.HeartbeatRTT,
 		CheckQuorum:          true,
+		PreVote:              true,
 		SnapshotEntries:      c.SnapshotEntries,
 		CompactionOverhead:   c.CompactionOverhead,
 		Quiesce:              true,
