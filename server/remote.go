@@ -21,9 +21,13 @@ import (
 // node's shards have a new leader within a few.
 const routeTimeout = 20 * time.Second
 
-// writeAttemptTimeout bounds the first attempt to forward a write; later
-// attempts after a timeout get twice as long.
-const writeAttemptTimeout = 3 * time.Second
+// writeAttemptTimeout bounds an attempt to forward a write. A leader that
+// vanished without closing its connections (a killed container, a network
+// cut) is replaced by an election within about 1–2 s, so the attempt after
+// a timeout usually goes to the new leader; after two timeouts in a row the
+// bound doubles each time, so that a slow but live leader is not retried
+// forever.
+const writeAttemptTimeout = 2 * time.Second
 
 // router is the cluster-mode session.Remote: it sends writes to shard
 // leaders and fragments to replicas over inter-node RPC. served (below)
@@ -82,7 +86,7 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 	self := r.host.NodeID()
 	var hint uint64
 	var last error
-	attempt := writeAttemptTimeout
+	attempt, timeouts := writeAttemptTimeout, 0
 	for try, backoff := 0, 5*time.Millisecond; ; try, backoff = try+1, min(backoff*2, 500*time.Millisecond) {
 		node, err := r.target(shardID, hint, try)
 		if err != nil {
@@ -94,16 +98,16 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 		} else if addr, ok := r.rpcAddr(node); !ok {
 			err = &rpc.UnavailableError{Addr: fmt.Sprintf("node %d", node), Err: errors.New("no RPC address in the catalog")}
 		} else {
-			// A node that vanished without closing its connections (a
-			// killed container, a network cut) never answers: bound each
-			// attempt, doubling the bound after every timeout so that a
-			// slow but live leader is not retried forever.
+			// A node that vanished without closing its connections never
+			// answers: bound each attempt (see writeAttemptTimeout).
 			actx, cancel := context.WithTimeout(ctx, attempt)
 			_, err = r.client.ForwardWrite(actx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
 			cancel()
 			if err != nil && actx.Err() != nil && ctx.Err() == nil {
 				err = &rpc.UnavailableError{Addr: addr, Err: fmt.Errorf("no answer within %v: %w", attempt, actx.Err())}
-				attempt = min(2*attempt, routeTimeout)
+				if timeouts++; timeouts >= 2 {
+					attempt = min(2*attempt, routeTimeout)
+				}
 			}
 		}
 		if err == nil {
