@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	dblogger "github.com/lni/dragonboat/v4/logger"
 )
@@ -45,6 +46,51 @@ func installDragonboatLogger(log *slog.Logger, level slog.Level) {
 type dbLogger struct {
 	pkg   string
 	level atomic.Int32 // extra per-package floor set by SetLevel; 0 = none
+
+	// quiet rate-limits the transport's repeated warnings and errors: while
+	// a peer is down it reports every failed connection attempt, several
+	// times a second per peer and shard.
+	quiet repeatLimiter
+}
+
+// transportRepeatEvery is how often one transport message (by format
+// string) is logged while it keeps repeating.
+const transportRepeatEvery = 30 * time.Second
+
+// repeatLimiter lets a message through once per interval and counts the
+// copies it drops (the zero value is ready).
+type repeatLimiter struct {
+	mu   sync.Mutex
+	seen map[string]*repeatState
+}
+
+type repeatState struct {
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether the message with this key may be logged now, and
+// how many copies were dropped since it last was.
+func (r *repeatLimiter) allow(key string, now time.Time, every time.Duration) (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil {
+		r.seen = make(map[string]*repeatState)
+	}
+	st := r.seen[key]
+	if st == nil {
+		if len(r.seen) >= 256 { // bounded: forget everything rather than grow
+			clear(r.seen)
+		}
+		st = &repeatState{}
+		r.seen[key] = st
+	} else if now.Sub(st.last) < every {
+		st.suppressed++
+		return false, 0
+	}
+	n := st.suppressed
+	st.last, st.suppressed = now, 0
+	return true, n
 }
 
 var _ dblogger.ILogger = (*dbLogger)(nil)
@@ -75,6 +121,17 @@ func (l *dbLogger) logf(level slog.Level, format string, args []interface{}) {
 	ctx := context.Background()
 	if !sink.log.Enabled(ctx, level) {
 		return
+	}
+	if l.pkg == "transport" && level >= slog.LevelWarn {
+		ok, dropped := l.quiet.allow(format, time.Now(), transportRepeatEvery)
+		if !ok {
+			return
+		}
+		if dropped > 0 {
+			sink.log.Log(ctx, level, fmt.Sprintf(format, args...), "component", "dragonboat", "pkg", l.pkg,
+				"similar_suppressed", dropped)
+			return
+		}
 	}
 	sink.log.Log(ctx, level, fmt.Sprintf(format, args...), "component", "dragonboat", "pkg", l.pkg)
 }
