@@ -94,7 +94,18 @@ func ctFreeAddr(t *testing.T) string {
 // and cluster tag, starts it and closes it at the end of the test.
 func ctNewNode(t *testing.T, log *slog.Logger, base int, id uint64, tag string, seeds ...string) *ctNode {
 	t.Helper()
-	cn := &ctNode{t: t, id: id, cfg: Config{
+	cfg := ctNewNodeConfig(t, log, base, id, seeds...)
+	cfg.Cluster.ClusterTag = tag
+	cn := &ctNode{t: t, id: id, cfg: cfg}
+	cn.start()
+	t.Cleanup(cn.stop)
+	return cn
+}
+
+// ctNewNodeConfig is the configuration ctNewNode starts node id with.
+func ctNewNodeConfig(t *testing.T, log *slog.Logger, base int, id uint64, seeds ...string) Config {
+	t.Helper()
+	return Config{
 		DataDir:            t.TempDir(),
 		PGAddr:             ctFreeAddr(t),
 		HTTPAddr:           "127.0.0.1:0",
@@ -106,13 +117,9 @@ func ctNewNode(t *testing.T, log *slog.Logger, base int, id uint64, tag string, 
 			Seeds:               seeds,
 			RPCAddr:             "127.0.0.1:0",
 			GossipAddr:          fmt.Sprintf("127.0.0.1:%d", base+5+int(id)),
-			ClusterTag:          tag,
 			GossipProbeInterval: 200 * time.Millisecond,
 		},
-	}}
-	cn.start()
-	t.Cleanup(cn.stop)
-	return cn
+	}
 }
 
 func (cn *ctNode) start() {
