@@ -21,12 +21,16 @@ const (
 	cmdDeleteTable byte = 0x02
 )
 
-// Result.Value codes set by the data state machine. Anything but resultOK
-// is a business error and Result.Data holds its message.
+// Result.Value codes set by the data state machine. resultBadCommand and
+// resultRejected are business errors and Result.Data holds their message.
+// resultOK is deliberately not 0: a zero Result is what Dragonboat hands
+// back for a proposal our Update never saw, and that must not pass for an
+// applied write (see dataResultError).
 const (
-	resultOK         uint64 = 0
+	resultNone       uint64 = 0
 	resultBadCommand uint64 = 1 // the entry could not be decoded
 	resultRejected   uint64 = 2 // the store refused the batch
+	resultOK         uint64 = 0x4f4b
 )
 
 // errBadCommand is returned by decodeDataCommand for malformed entries.

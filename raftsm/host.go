@@ -399,6 +399,11 @@ func dataResultError(shardID uint64, res sm.Result) error {
 		return nil
 	case resultRejected:
 		return pgerror.Newf(pgerror.CodeDataException, "shard %d refused the write: %s", shardID, res.Data)
+	case resultNone:
+		// Completed without our state machine's answer: do not take it
+		// for a committed write (the caller's write fails and may be
+		// retried; a point rewritten with the same values is idempotent).
+		return pgerror.Newf(pgerror.CodeStatementCompletionUnk, "shard %d: the write completed without a result from the state machine; its outcome is unknown", shardID)
 	default:
 		return pgerror.Newf(pgerror.CodeInternal, "shard %d could not decode the command: %s", shardID, res.Data)
 	}
