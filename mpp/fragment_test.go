@@ -66,13 +66,31 @@ func (s remoteScanner) replan(ctx context.Context) (*planner.Plan, Scanner, erro
 // TestRemoteFragmentsMatchLocal runs every TSBS query type and the
 // datadriven query set through re-planned remote fragments and requires
 // the same rows as the local run.
-func TestRemoteFragmentsMatchLocal(t *testing.T) {
-	c := smallCluster(0.1)
+// tsbsQueriesAnd returns the SQL of every TSBS query, then extra.
+func tsbsQueriesAnd(t testing.TB, extra ...string) []string {
 	var queries []string
 	for _, q := range loadTSBS(t) {
 		queries = append(queries, q.sql)
 	}
-	queries = append(queries,
+	return append(queries, extra...)
+}
+
+// runOn runs p with its shards served by src and returns the rows.
+func runOn(t testing.TB, sql string, p *planner.Plan, src Shards) [][]types.Datum {
+	t.Helper()
+	var got [][]types.Datum
+	if err := Run(context.Background(), p, src, func(r []types.Datum) error {
+		got = append(got, r)
+		return nil
+	}); err != nil {
+		t.Fatalf("%s: remote run: %v", sql, err)
+	}
+	return got
+}
+
+func TestRemoteFragmentsMatchLocal(t *testing.T) {
+	c := smallCluster(0.1)
+	queries := tsbsQueriesAnd(t,
 		"SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC",
 		"SELECT count(*) FROM cpu WHERE hostname IN (SELECT hostname FROM cpu WHERE usage_user > 99 AND time < '2016-01-01 01:00:00+00')",
 		"SELECT hostname, max(usage_user) FROM cpu WHERE region <> 'us-east-1' GROUP BY 1 ORDER BY 1",
@@ -80,13 +98,7 @@ func TestRemoteFragmentsMatchLocal(t *testing.T) {
 	for _, sql := range queries {
 		p, want := runSQL(t, c, sql)
 		rs := &remoteShards{t: t, c: c, sql: sql}
-		var got [][]types.Datum
-		if err := Run(context.Background(), p, rs, func(r []types.Datum) error {
-			got = append(got, r)
-			return nil
-		}); err != nil {
-			t.Fatalf("%s: remote run: %v", sql, err)
-		}
+		got := runOn(t, sql, p, rs)
 		if rs.served.Load() == 0 {
 			t.Fatalf("%s: no fragment was served remotely", sql)
 		}

@@ -130,24 +130,15 @@ type partialReader struct {
 	err error
 }
 
-func (r *partialReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errPartialCorrupt
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *partialReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+func (r *partialReader) varint() int64   { return readVarint(r, binary.Varint) }
 
-func (r *partialReader) varint() int64 {
+// readVarint decodes one varint with dec (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](r *partialReader, dec func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b)
+	v, n := dec(r.b)
 	if n <= 0 {
 		r.err = errPartialCorrupt
 		return 0

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/longboatdb/longboat/planner"
-	"github.com/longboatdb/longboat/sql/types"
 )
 
 // partialShards is remoteShards whose scanners also aggregate remotely
@@ -41,11 +40,7 @@ func (s partialScanner) PartialAggregate(ctx context.Context) ([]byte, error) {
 // and requires the rows of the local run.
 func TestRemotePartialAggregatesMatchLocal(t *testing.T) {
 	c := smallCluster(0.1)
-	var queries []string
-	for _, q := range loadTSBS(t) {
-		queries = append(queries, q.sql)
-	}
-	queries = append(queries,
+	queries := tsbsQueriesAnd(t,
 		"SELECT hostname, max(usage_user), __lb_first(usage_idle, time), __lb_last(usage_idle, time), count(*) FROM cpu WHERE region <> 'us-east-1' AND usage_user > 10 GROUP BY 1 ORDER BY 1",
 		"SELECT count(*) FROM cpu WHERE hostname IN (SELECT hostname FROM cpu WHERE usage_user > 99 AND time < '2016-01-01 01:00:00+00')",
 	)
@@ -53,13 +48,7 @@ func TestRemotePartialAggregatesMatchLocal(t *testing.T) {
 	for _, sql := range queries {
 		p, want := runSQL(t, c, sql)
 		rs := &partialShards{remoteShards: remoteShards{t: t, c: c, sql: sql}}
-		var got [][]types.Datum
-		if err := Run(context.Background(), p, rs, func(r []types.Datum) error {
-			got = append(got, r)
-			return nil
-		}); err != nil {
-			t.Fatalf("%s: remote run: %v", sql, err)
-		}
+		got := runOn(t, sql, p, rs)
 		if rs.partials.Load() > 0 {
 			partials++
 		}

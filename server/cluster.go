@@ -86,7 +86,6 @@ func advertise(listen, host string) (string, error) {
 // topology), the inter-node RPC server's admin calls, the join loop, and
 // what feeds the failure detector.
 type clusterNode struct {
-	n      *Node
 	cfg    ClusterConfig
 	log    *slog.Logger
 	host   *raftsm.Host
@@ -187,13 +186,17 @@ func (c *clusterNode) onEvent(ev membership.Event) {
 // cluster init is about to bootstrap is not joined instead. A refusal stops
 // the node (fail).
 func (c *clusterNode) joinLoop(ctx context.Context) {
-	const settle = 2 * time.Second
+	const (
+		settle = 2 * time.Second
+		poll   = 500 * time.Millisecond
+	)
 	var seen time.Time
-	for backoff := time.Second; ; {
+	backoff := time.Second // after a join that was not accepted
+	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(min(backoff, 500*time.Millisecond)):
+		case <-time.After(poll):
 		}
 		if c.host.State() != raftsm.NodeInitializing {
 			seen = time.Time{}

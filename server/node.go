@@ -147,20 +147,22 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Logger:         n.log,
 		RTTMillisecond: cfg.RaftRTTMillisecond,
 	}
-	var self rpc.NodeInfo
 	if cc := cfg.Cluster; cc != nil {
 		cc.setDefaults()
-		self = rpc.NodeInfo{NodeID: cfg.NodeID, HTTPAddr: n.httpLn.Addr().String()}
-		for _, a := range []struct {
-			dst    *string
-			listen string
-		}{{&self.RaftAddr, cfg.RaftAddr}, {&self.RPCAddr, cc.RPCAddr}, {&self.PGAddr, cfg.PGAddr}} {
-			if *a.dst, err = advertise(a.listen, cc.AdvertiseHost); err != nil {
-				return nil, err
-			}
+		if n.rpcLn, err = net.Listen("tcp", cc.RPCAddr); err != nil {
+			return nil, fmt.Errorf("cannot listen on rpc address %s: %w", cc.RPCAddr, err)
 		}
-		if h, _, _ := net.SplitHostPort(cfg.HTTPAddr); cc.AdvertiseHost != "" || h == "" || net.ParseIP(h).IsUnspecified() {
-			self.HTTPAddr, _ = advertise(cfg.HTTPAddr, cc.AdvertiseHost)
+	}
+	// The PostgreSQL listener opens before Raft starts (sessions wait for
+	// nothing: the handler is installed below) so that its real address,
+	// with a port chosen by the system for ":0", is what the cluster records.
+	if n.pgLn, err = net.Listen("tcp", cfg.PGAddr); err != nil {
+		return nil, fmt.Errorf("cannot listen on postgres address %s: %w", cfg.PGAddr, err)
+	}
+	var self rpc.NodeInfo
+	if cc := cfg.Cluster; cc != nil {
+		if self, err = n.advertised(cc.AdvertiseHost); err != nil {
+			return nil, err
 		}
 		rcfg.RaftAddr = self.RaftAddr
 		if self.RaftAddr != cfg.RaftAddr {
@@ -170,21 +172,6 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 			RPCAddr: self.RPCAddr, PGAddr: self.PGAddr, ProductVersion: Version,
 			ProtocolVersion: rpc.ProtocolVersion, DeadNodeTimeout: cc.DeadNodeTimeout,
 		}
-		if n.rpcLn, err = net.Listen("tcp", cc.RPCAddr); err != nil {
-			return nil, fmt.Errorf("cannot listen on rpc address %s: %w", cc.RPCAddr, err)
-		}
-		self.RPCAddr, _ = advertise(n.rpcLn.Addr().String(), cc.AdvertiseHost)
-		rcfg.Cluster.RPCAddr = self.RPCAddr
-	}
-	// The PostgreSQL listener opens before Raft starts (sessions wait for
-	// nothing: the handler is installed below) so that its real address,
-	// with a port chosen by the system for ":0", is what the cluster records.
-	if n.pgLn, err = net.Listen("tcp", cfg.PGAddr); err != nil {
-		return nil, fmt.Errorf("cannot listen on postgres address %s: %w", cfg.PGAddr, err)
-	}
-	if cfg.Cluster != nil {
-		self.PGAddr, _ = advertise(n.pgLn.Addr().String(), cfg.Cluster.AdvertiseHost)
-		rcfg.Cluster.PGAddr = self.PGAddr
 	}
 	if n.host, err = raftsm.Start(ctx, rcfg); err != nil {
 		return nil, fmt.Errorf("cannot start raft: %w", err)
@@ -219,11 +206,30 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	return n, nil
 }
 
+// advertised returns the addresses other nodes reach this node by: the
+// Raft address as configured and the listeners' real ones (":0" resolved),
+// with host in place of their host when set. A wildcard listen address
+// needs host; the HTTP address is informational and left empty then.
+func (n *Node) advertised(host string) (rpc.NodeInfo, error) {
+	self := rpc.NodeInfo{NodeID: n.cfg.NodeID}
+	for _, a := range []struct {
+		dst    *string
+		listen string
+	}{{&self.RaftAddr, n.cfg.RaftAddr}, {&self.RPCAddr, n.rpcLn.Addr().String()}, {&self.PGAddr, n.pgLn.Addr().String()}} {
+		var err error
+		if *a.dst, err = advertise(a.listen, host); err != nil {
+			return self, err
+		}
+	}
+	self.HTTPAddr, _ = advertise(n.httpLn.Addr().String(), host)
+	return self, nil
+}
+
 // startCluster starts the cluster-mode services: the RPC server, the RPC
 // client and the router (session.Remote), membership, and the cluster loops
 // (run under runCtx, which Close cancels).
 func (n *Node) startCluster(ctx, runCtx context.Context, cc ClusterConfig, self rpc.NodeInfo, handler *session.Handler) error {
-	c := &clusterNode{n: n, cfg: cc, log: n.log, host: n.host, self: self, fatal: make(chan error, 1)}
+	c := &clusterNode{cfg: cc, log: n.log, host: n.host, self: self, fatal: make(chan error, 1)}
 	n.cl = c
 	tag := func() string { return n.host.ClusterInfo().Tag }
 	c.client = rpc.NewClient(rpc.ClientOptions{Logger: n.log, NodeID: self.NodeID, ClusterTag: tag})

@@ -96,7 +96,7 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 		if node == self {
 			err = r.host.Write(ctx, shardID, wb)
 		} else if addr, ok := r.rpcAddr(node); !ok {
-			err = &rpc.UnavailableError{Addr: fmt.Sprintf("node %d", node), Err: errors.New("no RPC address in the catalog")}
+			err = noAddr(node)
 		} else {
 			// A node that vanished without closing its connections never
 			// answers: bound each attempt (see writeAttemptTimeout).
@@ -176,8 +176,8 @@ func (s *retryScanner) Scan(ctx context.Context, req *store.ScanRequest, fn func
 		deliver := func(b *store.SeriesBatch) error { sent = true; return fn(b) }
 		if node == s.r.host.NodeID() {
 			f := &s.f
-			err = s.r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID, s.ref(), deliver)
-			return sent, fragmentError(s.r, err)
+			err = s.r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID, fragmentRef(f), deliver)
+			return sent, s.r.rpcError(err)
 		}
 		addr, ok := s.r.rpcAddr(node)
 		if !ok {
@@ -200,8 +200,8 @@ func (s *retryScanner) PartialAggregate(ctx context.Context) ([]byte, error) {
 		var err error
 		if node == s.r.host.NodeID() {
 			f := &s.f
-			out, err = s.r.handler.ServePartialAggregate(ctx, fragmentQuery(f), f.ShardID, s.ref())
-			return false, fragmentError(s.r, err)
+			out, err = s.r.handler.ServePartialAggregate(ctx, fragmentQuery(f), f.ShardID, fragmentRef(f))
+			return false, s.r.rpcError(err)
 		}
 		addr, ok := s.r.rpcAddr(node)
 		if !ok {
@@ -213,8 +213,9 @@ func (s *retryScanner) PartialAggregate(ctx context.Context) ([]byte, error) {
 	return out, err
 }
 
-func (s *retryScanner) ref() mpp.FragmentRef {
-	return mpp.FragmentRef{Scan: s.f.ScanOrdinal, Subqueries: s.f.Subqueries}
+// fragmentRef names f's fragment within its statement's plan.
+func fragmentRef(f *rpc.ScanFragment) mpp.FragmentRef {
+	return mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries}
 }
 
 func noAddr(node uint64) error {
@@ -284,42 +285,27 @@ func (s served) Write(ctx context.Context, req *rpc.WriteRequest) (rpc.WriteResu
 // Scan implements rpc.ScanHandler.
 func (s served) Scan(ctx context.Context, f *rpc.ScanFragment, send func(*store.SeriesBatch) error) error {
 	r := s.r
-	err := r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID,
-		mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries}, send)
-	return fragmentError(r, err)
+	return r.rpcError(r.handler.ServeFragment(ctx, fragmentQuery(f), f.ShardID, fragmentRef(f), send))
 }
 
 // Aggregate implements rpc.AggregateHandler.
 func (s served) Aggregate(ctx context.Context, f *rpc.ScanFragment) ([]byte, error) {
-	data, err := s.r.handler.ServePartialAggregate(ctx, fragmentQuery(f), f.ShardID,
-		mpp.FragmentRef{Scan: f.ScanOrdinal, Subqueries: f.Subqueries})
-	return data, fragmentError(s.r, err)
+	data, err := s.r.handler.ServePartialAggregate(ctx, fragmentQuery(f), f.ShardID, fragmentRef(f))
+	return data, s.r.rpcError(err)
 }
 
-// fragmentError turns ServeFragment's routing refusals into the typed RPC
-// errors a coordinator retries on.
-func fragmentError(r *router, err error) error {
-	if err == nil {
-		return nil
-	}
-	var snl *session.NotLeaderError
-	if errors.As(err, &snl) {
-		addr, _ := r.rpcAddr(snl.LeaderNodeID)
-		return &rpc.NotLeaderError{ShardID: snl.ShardID, LeaderNodeID: snl.LeaderNodeID, LeaderAddr: addr}
-	}
-	if errors.Is(err, session.ErrCatalogBehind) {
-		return &rpc.CatalogBehindError{Have: r.host.Catalog().Version}
-	}
-	return r.rpcError(err)
-}
-
-// rpcError maps raftsm's routing errors to the RPC ones.
+// rpcError maps the routing refusals of raftsm and of the session's
+// fragment serving to the typed RPC errors a coordinator retries on.
 func (r *router) rpcError(err error) error {
 	var (
 		nl *raftsm.NotLeaderError
 		wn *raftsm.WrongNodeError
 	)
 	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, session.ErrCatalogBehind):
+		return &rpc.CatalogBehindError{Have: r.host.Catalog().Version}
 	case errors.As(err, &nl):
 		addr, _ := r.rpcAddr(nl.LeaderNodeID)
 		return &rpc.NotLeaderError{ShardID: nl.ShardID, LeaderNodeID: nl.LeaderNodeID, LeaderAddr: addr}

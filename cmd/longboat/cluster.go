@@ -26,14 +26,20 @@ func newClusterCmd() *cobra.Command {
 	return c
 }
 
-func addHostFlags(cmd *cobra.Command) (host *string, timeout *time.Duration) {
+// addHostFlags adds --host and --timeout (default def) to an operator
+// command.
+func addHostFlags(cmd *cobra.Command, def time.Duration) (host *string, timeout *time.Duration) {
 	host = cmd.Flags().String("host", "127.0.0.1:7200", "RPC address of any node (its --rpc-addr)")
-	timeout = cmd.Flags().Duration("timeout", 2*time.Minute, "give up after this long")
+	timeout = cmd.Flags().Duration("timeout", def, "give up after this long")
 	return host, timeout
 }
 
 func newClusterInitCmd() *cobra.Command {
-	var metaNodes string
+	var (
+		metaNodes string
+		host      *string
+		timeout   *time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "init --meta-nodes 1,2,3",
 		Short: "Initialise a cluster: start the meta Raft group on the given nodes",
@@ -48,14 +54,16 @@ with --seeds joins the cluster by itself.`,
 			if len(nodes) == 0 {
 				return fmt.Errorf("--meta-nodes is required (node IDs or RPC addresses, e.g. 1,2,3)")
 			}
-			host, timeout := cmd.Flag("host").Value.String(), mustDuration(cmd, "timeout")
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			if *timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive (got %v)", *timeout)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
 			defer cancel()
-			client := rpc.NewClient(rpc.ClientOptions{CallTimeout: timeout})
+			client := rpc.NewClient(rpc.ClientOptions{CallTimeout: *timeout})
 			defer client.Close()
-			fmt.Fprintf(cmd.ErrOrStderr(), "initializing a cluster with meta nodes %s via %s ...\n", strings.Join(nodes, ","), host)
+			fmt.Fprintf(cmd.ErrOrStderr(), "initializing a cluster with meta nodes %s via %s ...\n", strings.Join(nodes, ","), *host)
 			t0 := time.Now()
-			res, err := client.Init(ctx, host, &rpc.InitRequest{MetaNodes: nodes, ProductVersion: server.Version, ProtocolVersion: rpc.ProtocolVersion})
+			res, err := client.Init(ctx, *host, &rpc.InitRequest{MetaNodes: nodes, ProductVersion: server.Version, ProtocolVersion: rpc.ProtocolVersion})
 			if err != nil {
 				return describeRPCError(err)
 			}
@@ -71,23 +79,29 @@ with --seeds joins the cluster by itself.`,
 			return nil
 		},
 	}
-	addHostFlags(cmd)
+	host, timeout = addHostFlags(cmd, 2*time.Minute)
 	cmd.Flags().StringVar(&metaNodes, "meta-nodes", "", "comma-separated meta nodes: node IDs or RPC addresses")
 	return cmd
 }
 
 func newClusterStatusCmd() *cobra.Command {
-	var format string
+	var (
+		format  string
+		host    *string
+		timeout *time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the cluster's nodes, their states, addresses, shards and leaders",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, timeout := cmd.Flag("host").Value.String(), mustDuration(cmd, "timeout")
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			if *timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive (got %v)", *timeout)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
 			defer cancel()
-			client := rpc.NewClient(rpc.ClientOptions{CallTimeout: timeout})
+			client := rpc.NewClient(rpc.ClientOptions{CallTimeout: *timeout})
 			defer client.Close()
-			st, err := client.Status(ctx, host)
+			st, err := client.Status(ctx, *host)
 			if err != nil {
 				return describeRPCError(err)
 			}
@@ -104,19 +118,9 @@ func newClusterStatusCmd() *cobra.Command {
 			}
 		},
 	}
-	_, _ = addHostFlags(cmd)
-	cmd.Flag("timeout").DefValue = "10s"
-	_ = cmd.Flags().Set("timeout", "10s")
+	host, timeout = addHostFlags(cmd, 10*time.Second)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	return cmd
-}
-
-func mustDuration(cmd *cobra.Command, name string) time.Duration {
-	d, err := cmd.Flags().GetDuration(name)
-	if err != nil || d <= 0 {
-		return time.Minute
-	}
-	return d
 }
 
 // describeRPCError keeps the node's message and SQLSTATE.

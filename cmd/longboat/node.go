@@ -65,23 +65,22 @@ func newNodeStartCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			who, where := "serving", fmt.Sprintf("http %s", n.HTTPAddr())
 			if cfg.Cluster != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "longboat %s node %d: postgres://%s/longboat (http %s, rpc %s, gossip %s, data %s) in %s\n",
-					server.Version, nodeID, n.PGAddr(), n.HTTPAddr(), n.RPCAddr(), n.GossipAddr(), cfg.DataDir, time.Since(t0).Round(time.Millisecond))
-			} else {
-				fmt.Fprintf(cmd.ErrOrStderr(), "longboat %s serving: postgres://%s/longboat (http %s, data %s) in %s\n",
-					server.Version, n.PGAddr(), n.HTTPAddr(), cfg.DataDir, time.Since(t0).Round(time.Millisecond))
+				who = fmt.Sprintf("node %d", nodeID)
+				where += fmt.Sprintf(", rpc %s, gossip %s", n.RPCAddr(), n.GossipAddr())
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "longboat %s %s: postgres://%s/longboat (%s, data %s) in %s\n",
+				server.Version, who, n.PGAddr(), where, cfg.DataDir, time.Since(t0).Round(time.Millisecond))
+			defer n.Close()
 			select {
 			case <-cmd.Context().Done():
+				fmt.Fprintln(cmd.ErrOrStderr(), "longboat: shutting down")
+				return nil
 			case err := <-n.Done():
 				fmt.Fprintln(cmd.ErrOrStderr(), "longboat: stopping:", err)
-				n.Close()
 				return err
 			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "longboat: shutting down")
-			n.Close()
-			return nil
 		},
 	}
 	f := cmd.Flags()

@@ -62,10 +62,7 @@ func jitter(d time.Duration) time.Duration {
 // joinOnce resolves the seeds and pushes/pulls state with each address in
 // turn. done reports that the seeds name only this node, by IP literal.
 func (m *Membership) joinOnce(ctx context.Context) (done bool, err error) {
-	self := m.Addr()
-	_, selfPort, _ := net.SplitHostPort(self)
-	port, _ := strconv.Atoi(selfPort)
-	addrs, dynamic, rerr := resolveSeeds(ctx, m.cfg.Resolver, m.cfg.Seeds, port, m.cfg.TCPTimeout)
+	self, addrs, dynamic, rerr := m.resolveOwnSeeds(ctx)
 	var errs []error
 	if rerr != nil {
 		errs = append(errs, rerr)
@@ -90,6 +87,16 @@ func (m *Membership) joinOnce(ctx context.Context) (done bool, err error) {
 		errs = append(errs, errors.New("seeds resolve to no address but this node's"))
 	}
 	return false, errors.Join(errs...)
+}
+
+// resolveOwnSeeds resolves the configured seeds (a missing port is this
+// node's gossip port) and returns them with this node's own address.
+func (m *Membership) resolveOwnSeeds(ctx context.Context) (self string, addrs []string, dynamic bool, err error) {
+	self = m.Addr()
+	_, selfPort, _ := net.SplitHostPort(self)
+	port, _ := strconv.Atoi(selfPort)
+	addrs, dynamic, err = resolveSeeds(ctx, m.cfg.Resolver, m.cfg.Seeds, port, m.cfg.TCPTimeout)
+	return self, addrs, dynamic, err
 }
 
 // resolveSeeds turns seeds into "ip:port" addresses, deduplicated, in seed

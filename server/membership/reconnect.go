@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"time"
 )
 
@@ -103,10 +101,7 @@ func (m *Membership) reconnectPlan() reconnectPlan {
 // connection deadline with it). It returns nil if every dead address and
 // at least one address overall answered, or if there was nothing to try.
 func (m *Membership) reconnectOnce(ctx context.Context, dead []string) error {
-	self := m.Addr()
-	_, selfPort, _ := net.SplitHostPort(self)
-	port, _ := strconv.Atoi(selfPort)
-	seeds, _, rerr := resolveSeeds(ctx, m.cfg.Resolver, m.cfg.Seeds, port, m.cfg.TCPTimeout)
+	self, seeds, _, rerr := m.resolveOwnSeeds(ctx)
 	var errs []error
 	if rerr != nil {
 		errs = append(errs, rerr)

@@ -136,7 +136,7 @@ func (h *Handler) prepareFragment(ctx context.Context, q *FragmentQuery, shardID
 	}
 	if q.Consistency == ConsistencyStrong {
 		if leader, _, valid, err := h.Host.NodeHost().GetLeaderID(shardID); err == nil && valid && leader != h.Host.NodeID() {
-			return nil, nil, &NotLeaderError{ShardID: shardID, LeaderNodeID: leader}
+			return nil, nil, &raftsm.NotLeaderError{ShardID: shardID, LeaderNodeID: leader}
 		}
 	}
 	if err := h.Host.ReadBarrier(ctx, shardID); err != nil {
@@ -161,17 +161,6 @@ func (h *Handler) prepareFragment(ctx context.Context, q *FragmentQuery, shardID
 		return nil, nil, fmt.Errorf("rebuilding the plan of a remote fragment: %w", err)
 	}
 	return p, sh, nil
-}
-
-// NotLeaderError is returned by ServeFragment for a strong read that
-// reached a replica that is not the leader.
-type NotLeaderError struct {
-	ShardID      uint64
-	LeaderNodeID uint64
-}
-
-func (e *NotLeaderError) Error() string {
-	return fmt.Sprintf("shard %d: this replica is not the leader (leader: node %d)", e.ShardID, e.LeaderNodeID)
 }
 
 // waitCatalog waits until the local catalog has applied version v.
