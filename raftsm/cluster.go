@@ -576,10 +576,13 @@ func (h *Host) MarkNodeDown(id uint64) {
 	}
 }
 
-// MarkNodeUp: see MarkNodeDown.
+// MarkNodeUp: see MarkNodeDown. It also clears a Raft transport failure
+// recorded for the node: the membership layer's view that it is alive wins
+// over a connection-failure event that may be stale.
 func (h *Host) MarkNodeUp(id uint64) {
 	if h.cl != nil {
-		h.cl.live.markUp(id)
+		n, _ := h.Catalog().Node(id)
+		h.cl.live.markUp(id, n.RaftAddr)
 	}
 }
 

@@ -90,10 +90,16 @@ func (l *liveness) markDown(id uint64) {
 	}
 }
 
-func (l *liveness) markUp(id uint64) {
+// markUp clears both signs that node id (at Raft address addr) is down: a
+// transport failure event can be delivered after the reconnection it
+// preceded, and would otherwise leave a live node "down" for good.
+func (l *liveness) markUp(id uint64, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.mu.marked, id)
+	if addr != "" {
+		delete(l.mu.addrDown, addr)
+	}
 }
 
 // ConnectionFailed is called by Dragonboat (from its event goroutine; it must

@@ -122,11 +122,18 @@ func (c *clusterNode) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// metaLoop keeps the gossiped meta (cluster tag, state) current.
+// metaLoop keeps the gossiped meta (cluster tag, state) current, and
+// tells the failure detector which members gossip sees alive (clearing a
+// stale Raft transport failure, see raftsm.Host.MarkNodeUp).
 func (c *clusterNode) metaLoop(ctx context.Context) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
+		for _, m := range c.ml.Members() {
+			if m.Status == membership.StatusAlive && m.Meta.NodeID != 0 && m.Meta.NodeID != c.self.NodeID {
+				c.host.MarkNodeUp(m.Meta.NodeID)
+			}
+		}
 		if m := c.gossipMeta(); m != c.ml.LocalMeta() {
 			uctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			if err := c.ml.UpdateMeta(uctx, m); err != nil && ctx.Err() == nil {
