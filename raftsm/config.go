@@ -96,6 +96,11 @@ type Config struct {
 	// moves; see cluster.go). Nil: the single-node (or static MetaMembers)
 	// behaviour.
 	Cluster *ClusterConfig
+
+	// noPreVote turns PreVote off on every group (tests only: a node cut
+	// off then campaigns alone and bumps its term, which deposes the
+	// leader when it comes back — the chaos test wants those elections).
+	noPreVote bool
 }
 
 func (c *Config) setDefaults() {
@@ -288,7 +293,7 @@ func (c *Config) metaConfig() config.Config {
 		ElectionRTT:        c.ElectionRTT,
 		HeartbeatRTT:       c.HeartbeatRTT,
 		CheckQuorum:        true,
-		PreVote:            true,
+		PreVote:            !c.noPreVote,
 		SnapshotEntries:    c.MetaSnapshotEntries,
 		CompactionOverhead: c.MetaSnapshotEntries / 10,
 	}
@@ -301,7 +306,7 @@ func (c *Config) dataConfig(shardID uint64) config.Config {
 		ElectionRTT:          c.ElectionRTT,
 		HeartbeatRTT:         c.HeartbeatRTT,
 		CheckQuorum:          true,
-		PreVote:              true,
+		PreVote:              !c.noPreVote,
 		SnapshotEntries:      c.SnapshotEntries,
 		CompactionOverhead:   c.CompactionOverhead,
 		Quiesce:              true,

@@ -231,12 +231,19 @@ func (h *Host) waitLeaders(ctx context.Context, ids []uint64) error {
 }
 
 // ctxError maps an expired or cancelled context, when nothing was proposed,
-// to 57014 as PostgreSQL words it.
+// to 57014 as PostgreSQL words it. It never returns nil: Dragonboat refuses
+// a request whose deadline is less than one tick away (ErrTimeoutTooSmall)
+// while ctx has not expired yet, and that refusal must not read as success
+// — it once made Write acknowledge a batch it never proposed.
 func ctxError(ctx context.Context, what string) error {
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return pgerror.Wrapf(ctx.Err(), pgerror.CodeQueryCanceled, "canceling statement due to user request: %s", what)
+	err := ctx.Err()
+	if err == nil {
+		err = fmt.Errorf("less than one Raft tick left before the deadline: %w", context.DeadlineExceeded)
 	}
-	return pgerror.Wrapf(ctx.Err(), pgerror.CodeQueryCanceled, "canceling statement due to statement timeout: %s", what)
+	if errors.Is(err, context.Canceled) {
+		return pgerror.Wrapf(err, pgerror.CodeQueryCanceled, "canceling statement due to user request: %s", what)
+	}
+	return pgerror.Wrapf(err, pgerror.CodeQueryCanceled, "canceling statement due to statement timeout: %s", what)
 }
 
 // propose proposes cmd to shardID with the NO-OP session (the only session
@@ -284,7 +291,7 @@ func (h *Host) propose(ctx context.Context, shardID uint64, cmd []byte, retry fu
 			return res, pgerror.Wrapf(err, pgerror.CodeStatementCompletionUnk, "write outcome unknown: shard %d timed out", shardID)
 		case errors.Is(err, dragonboat.ErrInvalidDeadline), errors.Is(err, dragonboat.ErrTimeoutTooSmall):
 			// Refused before proposing: the deadline is (nearly) gone.
-			return res, ctxError(ctx, fmt.Sprintf("write to shard %d", shardID))
+			return res, h.deadlineRefused(ctx, fmt.Sprintf("write to shard %d", shardID))
 		case errors.Is(err, dragonboat.ErrCanceled):
 			return res, pgerror.Wrapf(err, pgerror.CodeQueryCanceled, "canceling statement: write to shard %d cancelled", shardID)
 		case errors.Is(err, dragonboat.ErrShardNotFound):
@@ -305,6 +312,23 @@ func (h *Host) propose(ctx context.Context, shardID uint64, cmd []byte, retry fu
 		}
 		backoff = min(backoff*2, 100*time.Millisecond)
 	}
+}
+
+// deadlineRefused handles Dragonboat refusing a request because ctx's
+// deadline is less than one tick away (or invalid): nothing was proposed or
+// read. It waits the deadline out — at most one tick — so that the caller
+// finds ctx expired, as for any other timeout (a forwarded write is then
+// re-routed by its coordinator instead of failing), and returns 57014.
+func (h *Host) deadlineRefused(ctx context.Context, what string) error {
+	t := time.NewTimer(time.Duration(h.cfg.RTTMillisecond) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-h.ctx.Done():
+		return pgerror.Wrap(ErrClosed, pgerror.CodeAdminShutdown)
+	case <-t.C:
+	}
+	return ctxError(ctx, what)
 }
 
 // attemptTimeout bounds one attempt of an idempotent proposal: ten election
@@ -434,8 +458,9 @@ func (h *Host) ReadBarrier(ctx context.Context, shardID uint64) error {
 			h.log.Debug("read barrier timed out; retrying", "shard", shardID)
 		case errors.Is(err, dragonboat.ErrShardNotFound):
 			return pgerror.Wrapf(ErrNoReplica, pgerror.CodeUnavailable, "shard %d", shardID)
-		case errors.Is(err, dragonboat.ErrTimeout), errors.Is(err, dragonboat.ErrCanceled),
-			errors.Is(err, dragonboat.ErrInvalidDeadline), errors.Is(err, dragonboat.ErrTimeoutTooSmall):
+		case errors.Is(err, dragonboat.ErrInvalidDeadline), errors.Is(err, dragonboat.ErrTimeoutTooSmall):
+			return h.deadlineRefused(ctx, fmt.Sprintf("read barrier on shard %d", shardID))
+		case errors.Is(err, dragonboat.ErrTimeout), errors.Is(err, dragonboat.ErrCanceled):
 			return ctxError(ctx, fmt.Sprintf("read barrier on shard %d", shardID))
 		case errors.Is(err, dragonboat.ErrClosed), errors.Is(err, dragonboat.ErrShardClosed):
 			return pgerror.Wrapf(err, pgerror.CodeAdminShutdown, "shard %d is shutting down", shardID)

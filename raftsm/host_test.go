@@ -464,6 +464,26 @@ func TestHostWriteErrors(t *testing.T) {
 	past, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
 	wantCode(t, h.Write(past, id, oneRow(1, 1, "a")), pgerror.CodeQueryCanceled)
+	// A deadline less than one tick away: Dragonboat refuses to propose
+	// (ErrTimeoutTooSmall) while the context has not expired yet. That is a
+	// 57014 returned once the deadline has passed — never a success. (It
+	// once read as one: Write acknowledged batches it never proposed.)
+	fs := h.cfg.Storage.(*fakeStorage)
+	before := len(fs.rows(id))
+	tick := time.Duration(h.cfg.RTTMillisecond) * time.Millisecond
+	for i := range 20 {
+		near, cancel := context.WithTimeout(ctx, tick*4/5)
+		err := h.Write(near, id, oneRow(1, int64(100+i), "near"))
+		expired := near.Err() != nil
+		cancel()
+		wantCode(t, err, pgerror.CodeQueryCanceled)
+		if !expired {
+			t.Fatalf("Write returned %v before its deadline", err)
+		}
+	}
+	if n := len(fs.rows(id)); n != before {
+		t.Fatalf("writes refused for their deadline added %d rows", n-before)
+	}
 	err = h.Write(ctx, 12345, oneRow(1, 1, "a"))
 	if !errors.Is(err, ErrNoReplica) {
 		t.Fatalf("write to an unknown shard: %v", err)
@@ -484,5 +504,20 @@ func TestHostWriteErrors(t *testing.T) {
 	}
 	if err := h.Close(); err != nil { // idempotent
 		t.Fatal(err)
+	}
+}
+
+// TestCtxErrorNeverNil: ctxError on a context that has not expired (a
+// request refused for a deadline under one tick) is still an error.
+func TestCtxErrorNeverNil(t *testing.T) {
+	live, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	wantCode(t, ctxError(live, "write"), pgerror.CodeQueryCanceled)
+	if err := ctxError(live, "write"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ctxError(live) = %v, want a deadline error", err)
+	}
+	cancel()
+	if err := ctxError(live, "write"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ctxError(cancelled) = %v", err)
 	}
 }
