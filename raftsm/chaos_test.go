@@ -116,9 +116,10 @@ func (c *faultSnapConn) SendChunk(ch pb.Chunk) error {
 // nemesis while writers run: hosts are reached through live().
 type chaosCluster struct {
 	*testCluster
-	net  *faultNet
-	mu   sync.RWMutex
-	live map[uint64]*Host
+	net   *faultNet
+	trace bool // LONGBOAT_CHAOS_TRACE: log faults and slow attempts
+	mu    sync.RWMutex
+	live  map[uint64]*Host
 }
 
 func (cc *chaosCluster) host(id uint64) *Host {
@@ -222,7 +223,11 @@ func (cc *chaosCluster) route(ctx context.Context, shardID uint64, wb *store.Wri
 			err = errors.New("node down")
 		} else {
 			actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+			t0 := time.Now()
 			err = h.Write(actx, shardID, wb)
+			if d := time.Since(t0); d > 300*time.Millisecond && cc.trace {
+				cc.t.Logf("%s slow attempt: shard %d on node %d took %v: %v", time.Now().Format("15:04:05.000"), shardID, target, d, err)
+			}
 			expired := actx.Err() != nil
 			acancel()
 			if err == nil {
@@ -284,7 +289,8 @@ func (w *chaosWriter) run(ctx context.Context, cc *chaosCluster, shards []shard.
 // acknowledged row exactly once.
 //
 // LONGBOAT_CHAOS_SECONDS sets how long each nemesis runs (default 8) and
-// LONGBOAT_CHAOS_SEED its seed (default: random, logged).
+// LONGBOAT_CHAOS_SEED its seed (default: random, logged);
+// LONGBOAT_CHAOS_TRACE=1 logs every fault and every attempt over 300 ms.
 func TestChaosAcknowledgedWritesSurvive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node")
@@ -321,7 +327,7 @@ func chaosRun(t *testing.T, preVote bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), dur+90*time.Second)
 	defer cancel()
 	tc.ctx = ctx
-	cc := &chaosCluster{testCluster: tc, net: net, live: map[uint64]*Host{}}
+	cc := &chaosCluster{testCluster: tc, net: net, live: map[uint64]*Host{}, trace: os.Getenv("LONGBOAT_CHAOS_TRACE") != ""}
 	t.Cleanup(func() {
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
@@ -338,6 +344,9 @@ func chaosRun(t *testing.T, preVote bool) {
 		cfg := tc.cfgs[id]
 		cfg.TransportFactory = &faultFactory{net: net}
 		cfg.noPreVote = !preVote
+		// A 20 ms tick (elections after 200 ms): the 5 ms of the other
+		// tests leaves 2 busy cores behind the tick (spurious elections).
+		cfg.RTTMillisecond = 20
 		cfg.Cluster.DeadNodeTimeout = time.Hour // no replica moves: 3 nodes, 3 replicas
 		tc.cfgs[id] = cfg
 	}
@@ -369,12 +378,18 @@ func chaosRun(t *testing.T, preVote bool) {
 		case k < 4:
 			d := time.Duration(200+rng.IntN(1500)) * time.Millisecond
 			actions = append(actions, fmt.Sprintf("cut %d %v", id, d))
+			if cc.trace {
+				t.Logf("%s nemesis: %s", time.Now().Format("15:04:05.000"), actions[len(actions)-1])
+			}
 			net.setCut(cc.cfgs[id].RaftAddr, true)
 			time.Sleep(d)
 			net.setCut(cc.cfgs[id].RaftAddr, false)
 		case k < 7:
 			d := time.Duration(rng.IntN(800)) * time.Millisecond
 			actions = append(actions, fmt.Sprintf("restart %d %v", id, d))
+			if cc.trace {
+				t.Logf("%s nemesis: %s", time.Now().Format("15:04:05.000"), actions[len(actions)-1])
+			}
 			if err := cc.restart(id, d); err != nil {
 				t.Fatal(err)
 			}
