@@ -33,8 +33,16 @@ while (($#)); do
 	shift
 done
 
-DIR="${BENCH_DIR:-$(mktemp -d /tmp/longboat-bench.XXXXXX)}"
-mkdir -p "$DIR"
+if [[ -n "${BENCH_DIR:-}" ]]; then
+	DIR=$BENCH_DIR
+	mkdir -p "$DIR"
+else
+	# mktemp makes the directory 0700: open it, or PostgreSQL (run as the
+	# postgres user when this script runs as root) cannot reach its
+	# data directory inside.
+	DIR=$(mktemp -d /tmp/longboat-bench.XXXXXX)
+	chmod 0755 "$DIR"
+fi
 BIN="$ROOT/bin/longboat"
 [[ -x "$BIN" ]] || make -s -C "$ROOT" build
 say() { echo "bench-tsbs: $*" >&2; }
