@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/longboatdb/longboat/mpp"
@@ -94,16 +95,27 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 		}
 		hint = 0
 		if node == self {
-			err = r.host.Write(ctx, shardID, wb)
+			actx, cancel := context.WithCancel(ctx)
+			moved := r.watchLeader(actx, cancel, shardID, node)
+			err = r.host.Write(actx, shardID, wb)
+			cancel()
+			if l := moved(); err != nil && l != 0 && ctx.Err() == nil {
+				err = &raftsm.NotLeaderError{ShardID: shardID, LeaderNodeID: l}
+			}
 		} else if addr, ok := r.rpcAddr(node); !ok {
 			err = noAddr(node)
 		} else {
 			// A node that vanished without closing its connections never
-			// answers: bound each attempt (see writeAttemptTimeout).
+			// answers: bound each attempt (see writeAttemptTimeout), and
+			// give up on it as soon as the shard has elected another
+			// leader (watchLeader).
 			actx, cancel := context.WithTimeout(ctx, attempt)
+			moved := r.watchLeader(actx, cancel, shardID, node)
 			_, err = r.client.ForwardWrite(actx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
 			cancel()
-			if err != nil && actx.Err() != nil && ctx.Err() == nil {
+			if l := moved(); err != nil && l != 0 && ctx.Err() == nil {
+				err = &rpc.NotLeaderError{ShardID: shardID, LeaderNodeID: l}
+			} else if err != nil && actx.Err() != nil && ctx.Err() == nil {
 				err = &rpc.UnavailableError{Addr: addr, Err: fmt.Errorf("no answer within %v: %w", attempt, actx.Err())}
 				if timeouts++; timeouts >= 2 {
 					attempt = min(2*attempt, routeTimeout)
@@ -146,6 +158,46 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 				"shard %d: no leader accepted the write in time", shardID)
 		case <-time.After(wait):
 		}
+	}
+}
+
+// leaderPoll is how often watchLeader looks at the local replica's view of
+// a shard's leader while a write attempt is in flight.
+const leaderPoll = 25 * time.Millisecond
+
+// watchLeader cancels an attempt to write shardID through target as soon
+// as the local replica (if this node holds one) sees a leader other than
+// target and other than the one it saw when the attempt started: the
+// shard has elected a new leader, and an attempt stuck on the old one
+// (cut off, dead, or deposed with the proposal in its log) need not wait
+// out its bound. The attempt may still commit; sending the batch again to
+// the new leader is harmless (a point written twice is one point). stop
+// ends the watch and returns the new leader, or 0 if it did not cancel.
+func (r *router) watchLeader(ctx context.Context, cancel context.CancelFunc, shardID, target uint64) (stop func() uint64) {
+	seen, _ := r.host.ShardLeader(shardID)
+	var moved atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(leaderPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-t.C:
+				if l, ok := r.host.ShardLeader(shardID); ok && l != seen && l != target {
+					moved.Store(l)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		return moved.Load()
 	}
 }
 
