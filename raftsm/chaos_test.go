@@ -328,16 +328,6 @@ func chaosRun(t *testing.T, preVote bool) {
 	defer cancel()
 	tc.ctx = ctx
 	cc := &chaosCluster{testCluster: tc, net: net, live: map[uint64]*Host{}, trace: os.Getenv("LONGBOAT_CHAOS_TRACE") != ""}
-	t.Cleanup(func() {
-		cc.mu.Lock()
-		defer cc.mu.Unlock()
-		for _, h := range cc.live {
-			_ = h.Close()
-		}
-		for _, db := range tc.dbs {
-			_ = db.Close()
-		}
-	})
 	ids := []uint64{1, 2, 3}
 	for _, id := range ids {
 		tc.add(id)
@@ -350,6 +340,19 @@ func chaosRun(t *testing.T, preVote bool) {
 		cfg.Cluster.DeadNodeTimeout = time.Hour // no replica moves: 3 nodes, 3 replicas
 		tc.cfgs[id] = cfg
 	}
+	// Registered after tc.add's TempDirs: cleanups run last-in first-out,
+	// and a NodeHost must be closed before its directory goes (an idle
+	// replica may be saving a snapshot there).
+	t.Cleanup(func() {
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		for _, h := range cc.live {
+			_ = h.Close()
+		}
+		for _, db := range tc.dbs {
+			_ = db.Close()
+		}
+	})
 	tc.start(ids...)
 	for id, h := range tc.hosts {
 		cc.live[id] = h
