@@ -270,6 +270,9 @@ func (w *chaosWriter) run(ctx context.Context, cc *chaosCluster, shards []shard.
 		if d := rec.at.Sub(t0); d > w.slowest {
 			w.slowest = d
 		}
+		if d := rec.at.Sub(t0); d > 3*time.Second && cc.trace {
+			cc.t.Logf("%s slow batch: writer %d shard %d took %v from %s in %d attempts: %v", rec.at.Format("15:04:05.000"), w.id, s.ID, d, t0.Format("15:04:05.000"), try, err)
+		}
 		w.tries += try
 		if err != nil {
 			w.failed = append(w.failed, rec)
