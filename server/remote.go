@@ -152,11 +152,46 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 			hint = 0 // our own replica claims leadership but refused: re-read
 		}
 		r.log.Debug("write re-routed", "shard", shardID, "node", node, "hint", hint, "err", err)
+		if hint == 0 {
+			// Retry as soon as the local replica knows a leader other than
+			// the node that just failed: the backoff (up to 500 ms) would
+			// otherwise add to every election.
+			if err := r.awaitLeaderChange(ctx, shardID, node, wait); err != nil {
+				return pgerror.Wrapf(errors.Join(last, err), pgerror.CodeUnavailable,
+					"shard %d: no leader accepted the write in time", shardID)
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return pgerror.Wrapf(errors.Join(last, ctx.Err()), pgerror.CodeUnavailable,
 				"shard %d: no leader accepted the write in time", shardID)
 		case <-time.After(wait):
+		}
+	}
+}
+
+// awaitLeaderChange waits up to d, returning early once the local replica
+// of shardID (if this node holds one) sees a leader other than failed. It
+// returns ctx's error if ctx ends first.
+func (r *router) awaitLeaderChange(ctx context.Context, shardID, failed uint64, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	tick := time.NewTicker(min(leaderPoll, d))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			return nil
+		case <-tick.C:
+			if l, ok := r.host.ShardLeader(shardID); ok && l != failed {
+				return nil
+			}
 		}
 	}
 }
