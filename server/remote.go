@@ -113,10 +113,8 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 			moved := r.watchLeader(actx, cancel, shardID, node)
 			_, err = r.client.ForwardWrite(actx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
 			cancel()
-			if l := moved(); err != nil && l != 0 && ctx.Err() == nil {
-				err = &rpc.NotLeaderError{ShardID: shardID, LeaderNodeID: l}
-			} else if err != nil && actx.Err() != nil && ctx.Err() == nil {
-				err = &rpc.UnavailableError{Addr: addr, Err: fmt.Errorf("no answer within %v: %w", attempt, actx.Err())}
+			var timedOut bool
+			if timedOut, err = attemptError(ctx, actx, err, moved(), shardID, addr, attempt); timedOut {
 				if timeouts++; timeouts >= 2 {
 					attempt = min(2*attempt, routeTimeout)
 				}
@@ -169,6 +167,26 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 		case <-time.After(wait):
 		}
 	}
+}
+
+// attemptError classifies the error of a forwarded write attempt through
+// addr, run under actx (a child of ctx bounded by bound) and already over.
+// A leader change seen meanwhile (moved, see watchLeader) makes it a
+// NotLeader naming the new leader; an attempt that ran out its bound is
+// *rpc.UnavailableError and timedOut. Any other error is the callee's
+// answer (NotLeader with a hint, WrongNode, Busy…), returned as it is for
+// the routing to follow. Once ctx itself is done, err stands.
+func attemptError(ctx, actx context.Context, err error, moved, shardID uint64, addr string, bound time.Duration) (timedOut bool, _ error) {
+	switch {
+	case err == nil || ctx.Err() != nil:
+		return false, err
+	case moved != 0:
+		return false, &rpc.NotLeaderError{ShardID: shardID, LeaderNodeID: moved}
+	case errors.Is(actx.Err(), context.DeadlineExceeded):
+		// NB: not actx.Err() != nil — the attempt's cancel has run by now.
+		return true, &rpc.UnavailableError{Addr: addr, Err: fmt.Errorf("no answer within %v: %w", bound, actx.Err())}
+	}
+	return false, err
 }
 
 // awaitLeaderChange waits up to d, returning early once the local replica
