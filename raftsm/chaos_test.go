@@ -63,51 +63,67 @@ type faultTransport struct {
 	net *faultNet
 }
 
+// link is the direction from one NodeHost to another through a faultNet.
+type link struct {
+	src, dst string
+	net      *faultNet
+}
+
+func (t *faultTransport) link(target string) link {
+	return link{src: t.src, dst: normalizeAddr(target), net: t.net}
+}
+
+func (l link) blocked() bool { return l.net.blocked(l.src, l.dst) }
+
+func (l link) unreachable() error { return fmt.Errorf("faultNet: %s cannot reach %s", l.src, l.dst) }
+
 func (t *faultTransport) GetConnection(ctx context.Context, target string) (raftio.IConnection, error) {
-	if t.net.blocked(t.src, normalizeAddr(target)) {
-		return nil, fmt.Errorf("faultNet: %s cannot reach %s", t.src, target)
+	l := t.link(target)
+	if l.blocked() {
+		return nil, l.unreachable()
 	}
 	c, err := t.ITransport.GetConnection(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	return &faultConn{IConnection: c, src: t.src, dst: normalizeAddr(target), net: t.net}, nil
+	return &faultConn{IConnection: c, link: l}, nil
 }
 
 func (t *faultTransport) GetSnapshotConnection(ctx context.Context, target string) (raftio.ISnapshotConnection, error) {
-	if t.net.blocked(t.src, normalizeAddr(target)) {
-		return nil, fmt.Errorf("faultNet: %s cannot reach %s", t.src, target)
+	l := t.link(target)
+	if l.blocked() {
+		return nil, l.unreachable()
 	}
 	c, err := t.ITransport.GetSnapshotConnection(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	return &faultSnapConn{ISnapshotConnection: c, src: t.src, dst: normalizeAddr(target), net: t.net}, nil
+	return &faultSnapConn{ISnapshotConnection: c, link: l}, nil
 }
 
+// faultConn drops the messages of a blocked link silently.
 type faultConn struct {
 	raftio.IConnection
-	src, dst string
-	net      *faultNet
+	link
 }
 
 func (c *faultConn) SendMessageBatch(b pb.MessageBatch) error {
-	if c.net.blocked(c.src, c.dst) {
+	if c.blocked() {
 		c.net.dropped.Add(int64(len(b.Requests)))
 		return nil
 	}
 	return c.IConnection.SendMessageBatch(b)
 }
 
+// faultSnapConn fails the snapshot chunks of a blocked link.
 type faultSnapConn struct {
 	raftio.ISnapshotConnection
-	src, dst string
-	net      *faultNet
+	link
 }
 
 func (c *faultSnapConn) SendChunk(ch pb.Chunk) error {
-	if c.net.blocked(c.src, c.dst) {
-		return fmt.Errorf("faultNet: %s cannot reach %s", c.src, c.dst)
+	if c.blocked() {
+		return c.unreachable()
 	}
 	return c.ISnapshotConnection.SendChunk(ch)
 }
@@ -195,6 +211,11 @@ func chaosBatch(table uint32, w int, first int64) *store.WriteBatch {
 	return &store.WriteBatch{Tables: []store.TableRows{tr}}
 }
 
+var (
+	errNodeDown        = errors.New("node down")
+	errAttemptTimedOut = errors.New("attempt timed out")
+)
+
 func (cc *chaosCluster) route(ctx context.Context, shardID uint64, wb *store.WriteBatch, try *int) error {
 	// The server's router gives up after 20 s; here a failed write must
 	// mean a cluster that stopped making progress, not a starved CI
@@ -204,60 +225,67 @@ func (cc *chaosCluster) route(ctx context.Context, shardID uint64, wb *store.Wri
 	var hint uint64
 	for {
 		*try++
-		ids := cc.ids()
 		target := hint
-		hint = 0
 		if target == 0 {
-			for _, id := range ids {
-				if h := cc.host(id); h != nil {
-					if l, ok := h.ShardLeader(shardID); ok {
-						target = l
-						break
-					}
-				}
-			}
+			target = cc.leader(shardID)
 		}
 		if target == 0 {
+			ids := cc.ids()
 			target = ids[*try%len(ids)]
 		}
-		h := cc.host(target)
-		var err error
-		if h == nil {
-			err = errors.New("node down")
-		} else {
-			actx, acancel := context.WithTimeout(ctx, 2*time.Second)
-			t0 := time.Now()
-			err = h.Write(actx, shardID, wb)
-			if d := time.Since(t0); d > 300*time.Millisecond && cc.trace {
-				cc.t.Logf("%s slow attempt: shard %d on node %d took %v: %v", time.Now().Format("15:04:05.000"), shardID, target, d, err)
-			}
-			expired := actx.Err() != nil
-			acancel()
-			if err == nil {
-				return nil
-			}
-			if expired && ctx.Err() == nil {
-				err = fmt.Errorf("attempt timed out: %w", err)
-				goto retry
-			}
+		err := cc.attempt(ctx, shardID, target, wb)
+		hint = 0
+		var nl *NotLeaderError
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errAttemptTimedOut), errors.Is(err, errNodeDown), errors.Is(err, ErrNoReplica),
+			pgerror.Code(err) == pgerror.CodeAdminShutdown:
+		case errors.As(err, &nl):
+			hint = nl.LeaderNodeID
+		default:
+			return err
 		}
-		{
-			var nl *NotLeaderError
-			switch {
-			case errors.As(err, &nl):
-				hint = nl.LeaderNodeID
-			case pgerror.Code(err) == pgerror.CodeAdminShutdown, errors.Is(err, ErrNoReplica), err.Error() == "node down":
-			default:
-				return err
-			}
-		}
-	retry:
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("no leader accepted the write in time: %w", err)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// leader is the leader of shardID that the first live host knowing one
+// names, or 0.
+func (cc *chaosCluster) leader(shardID uint64) uint64 {
+	for _, id := range cc.ids() {
+		if h := cc.host(id); h != nil {
+			if l, ok := h.ShardLeader(shardID); ok {
+				return l
+			}
+		}
+	}
+	return 0
+}
+
+// attempt writes wb through node target, bounded at 2 s as the router
+// bounds a forwarded write; an attempt that ran out its bound wraps
+// errAttemptTimedOut.
+func (cc *chaosCluster) attempt(ctx context.Context, shardID, target uint64, wb *store.WriteBatch) error {
+	h := cc.host(target)
+	if h == nil {
+		return errNodeDown
+	}
+	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	err := h.Write(actx, shardID, wb)
+	if d := time.Since(t0); d > 300*time.Millisecond && cc.trace {
+		cc.t.Logf("%s slow attempt: shard %d on node %d took %v: %v", time.Now().Format("15:04:05.000"), shardID, target, d, err)
+	}
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", errAttemptTimedOut, err)
+	}
+	return err
 }
 
 func (w *chaosWriter) run(ctx context.Context, cc *chaosCluster, shards []shard.ShardInfo, table uint32) {

@@ -315,28 +315,21 @@ func (h *Host) propose(ctx context.Context, shardID uint64, cmd []byte, retry fu
 }
 
 // deadlineRefused handles Dragonboat refusing a request because ctx's
-// deadline is less than one tick away (or invalid): nothing was proposed or
-// read. It waits the deadline out (less than one tick) so that the caller
-// finds ctx expired, as for any other timeout (a forwarded write is then
-// re-routed by its coordinator instead of failing), and returns 57014.
+// deadline is less than one tick away (ErrTimeoutTooSmall) or past
+// (ErrInvalidDeadline): nothing was proposed or read. It waits for ctx to
+// expire — at most one tick; both refusals imply a deadline — so that the
+// caller finds ctx expired, as after any other timeout (a forwarded write
+// is then re-routed by its coordinator instead of failing), and returns
+// 57014. It waits on ctx itself, not on a timer of its own: a context's
+// deadline is delivered by a goroutine, which a loaded machine may run
+// after a timer set for the same moment.
 func (h *Host) deadlineRefused(ctx context.Context, what string) error {
-	// Wait for ctx itself, not for a timer of our own: a context's
-	// deadline is delivered by a goroutine, which a loaded machine may run
-	// after a timer set for the same moment. The fallback only bounds a
-	// context without a deadline (not one propose or ReadBarrier make).
-	wait := time.Duration(h.cfg.RTTMillisecond) * time.Millisecond
-	if d, ok := ctx.Deadline(); ok {
-		wait = time.Until(d) + time.Second
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return ctxError(ctx, what)
 	case <-h.ctx.Done():
 		return pgerror.Wrap(ErrClosed, pgerror.CodeAdminShutdown)
-	case <-t.C:
 	}
-	return ctxError(ctx, what)
 }
 
 // attemptTimeout bounds one attempt of an idempotent proposal: ten election

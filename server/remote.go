@@ -94,30 +94,10 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 			return err
 		}
 		hint = 0
-		if node == self {
-			actx, cancel := context.WithCancel(ctx)
-			moved := r.watchLeader(actx, cancel, shardID, node)
-			err = r.host.Write(actx, shardID, wb)
-			cancel()
-			if l := moved(); err != nil && l != 0 && ctx.Err() == nil {
-				err = &raftsm.NotLeaderError{ShardID: shardID, LeaderNodeID: l}
-			}
-		} else if addr, ok := r.rpcAddr(node); !ok {
-			err = noAddr(node)
-		} else {
-			// A node that vanished without closing its connections never
-			// answers: bound each attempt (see writeAttemptTimeout), and
-			// give up on it as soon as the shard has elected another
-			// leader (watchLeader).
-			actx, cancel := context.WithTimeout(ctx, attempt)
-			moved := r.watchLeader(actx, cancel, shardID, node)
-			_, err = r.client.ForwardWrite(actx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
-			cancel()
-			var timedOut bool
-			if timedOut, err = attemptError(ctx, actx, err, moved(), shardID, addr, attempt); timedOut {
-				if timeouts++; timeouts >= 2 {
-					attempt = min(2*attempt, routeTimeout)
-				}
+		timedOut, err := r.writeAttempt(ctx, shardID, node, attempt, wb)
+		if timedOut {
+			if timeouts++; timeouts >= 2 {
+				attempt = min(2*attempt, routeTimeout)
 			}
 		}
 		if err == nil {
@@ -150,27 +130,45 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 			hint = 0 // our own replica claims leadership but refused: re-read
 		}
 		r.log.Debug("write re-routed", "shard", shardID, "node", node, "hint", hint, "err", err)
-		if hint == 0 {
-			// Retry as soon as the local replica knows a leader other than
-			// the node that just failed: the backoff (up to 500 ms) would
-			// otherwise add to every election.
-			if err := r.awaitLeaderChange(ctx, shardID, node, wait); err != nil {
-				return pgerror.Wrapf(errors.Join(last, err), pgerror.CodeUnavailable,
-					"shard %d: no leader accepted the write in time", shardID)
-			}
-			continue
-		}
-		select {
-		case <-ctx.Done():
+		// Back off; without a hint to follow, retry as soon as the local
+		// replica knows a leader other than the node that just failed:
+		// the backoff (up to 500 ms) would otherwise add to every election.
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		r.pollLeader(wctx, shardID, func(l uint64) bool { return hint == 0 && l != node })
+		cancel()
+		if ctx.Err() != nil {
 			return pgerror.Wrapf(errors.Join(last, ctx.Err()), pgerror.CodeUnavailable,
 				"shard %d: no leader accepted the write in time", shardID)
-		case <-time.After(wait):
 		}
 	}
 }
 
-// attemptError classifies the error of a forwarded write attempt through
-// addr, run under actx (a child of ctx bounded by bound) and already over.
+// writeAttempt makes one attempt to commit wb through node: its local
+// replica, or node over RPC with each attempt bounded by bound (a node that
+// vanished without closing its connections never answers). watchLeader
+// gives up on the attempt as soon as the shard elects another leader. See
+// attemptError for the error and timedOut.
+func (r *router) writeAttempt(ctx context.Context, shardID, node uint64, bound time.Duration, wb *store.WriteBatch) (timedOut bool, err error) {
+	if node == r.host.NodeID() {
+		actx, cancel := context.WithCancel(ctx)
+		moved := r.watchLeader(actx, cancel, shardID, node)
+		err = r.host.Write(actx, shardID, wb)
+		cancel()
+		return attemptError(ctx, actx, err, moved(), shardID, "", bound)
+	}
+	addr, ok := r.rpcAddr(node)
+	if !ok {
+		return false, noAddr(node)
+	}
+	actx, cancel := context.WithTimeout(ctx, bound)
+	moved := r.watchLeader(actx, cancel, shardID, node)
+	_, err = r.client.ForwardWrite(actx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
+	cancel()
+	return attemptError(ctx, actx, err, moved(), shardID, addr, bound)
+}
+
+// attemptError classifies the error of a write attempt, run under actx (a
+// child of ctx; for one forwarded to addr, bounded by bound) and over.
 // A leader change seen meanwhile (moved, see watchLeader) makes it a
 // NotLeader naming the new leader; an attempt that ran out its bound is
 // *rpc.UnavailableError and timedOut. Any other error is the callee's
@@ -189,34 +187,27 @@ func attemptError(ctx, actx context.Context, err error, moved, shardID uint64, a
 	return false, err
 }
 
-// awaitLeaderChange waits up to d, returning early once the local replica
-// of shardID (if this node holds one) sees a leader other than failed. It
-// returns ctx's error if ctx ends first.
-func (r *router) awaitLeaderChange(ctx context.Context, shardID, failed uint64, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	tick := time.NewTicker(min(leaderPoll, d))
-	defer tick.Stop()
+// leaderPoll is how often the router looks at the local replica's view of
+// a shard's leader while it waits for a write attempt or a backoff.
+const leaderPoll = 25 * time.Millisecond
+
+// pollLeader polls the local replica's view of shardID's leader every
+// leaderPoll until changed(leader) holds, and returns that leader, or 0 if
+// ctx ends first. A node without a replica of the shard sees no leader.
+func (r *router) pollLeader(ctx context.Context, shardID uint64, changed func(leader uint64) bool) uint64 {
+	t := time.NewTicker(leaderPoll)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-			return nil
-		case <-tick.C:
-			if l, ok := r.host.ShardLeader(shardID); ok && l != failed {
-				return nil
+			return 0
+		case <-t.C:
+			if l, ok := r.host.ShardLeader(shardID); ok && changed(l) {
+				return l
 			}
 		}
 	}
 }
-
-// leaderPoll is how often watchLeader looks at the local replica's view of
-// a shard's leader while a write attempt is in flight.
-const leaderPoll = 25 * time.Millisecond
 
 // watchLeader cancels an attempt to write shardID through target as soon
 // as the local replica (if this node holds one) sees a leader other than
@@ -228,28 +219,16 @@ const leaderPoll = 25 * time.Millisecond
 // ends the watch and returns the new leader, or 0 if it did not cancel.
 func (r *router) watchLeader(ctx context.Context, cancel context.CancelFunc, shardID, target uint64) (stop func() uint64) {
 	seen, _ := r.host.ShardLeader(shardID)
+	wctx, end := context.WithCancel(ctx)
 	var moved atomic.Uint64
-	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(leaderPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-done:
-				return
-			case <-t.C:
-				if l, ok := r.host.ShardLeader(shardID); ok && l != seen && l != target {
-					moved.Store(l)
-					cancel()
-					return
-				}
-			}
+		if l := r.pollLeader(wctx, shardID, func(l uint64) bool { return l != seen && l != target }); l != 0 {
+			moved.Store(l)
+			cancel()
 		}
 	}()
 	return func() uint64 {
-		close(done)
+		end()
 		return moved.Load()
 	}
 }

@@ -26,19 +26,35 @@ func newClusterCmd() *cobra.Command {
 	return c
 }
 
-// addHostFlags adds --host and --timeout (default def) to an operator
-// command.
-func addHostFlags(cmd *cobra.Command, def time.Duration) (host *string, timeout *time.Duration) {
-	host = cmd.Flags().String("host", "127.0.0.1:7200", "RPC address of any node (its --rpc-addr)")
-	timeout = cmd.Flags().Duration("timeout", def, "give up after this long")
-	return host, timeout
+// hostFlags are an operator command's --host and --timeout.
+type hostFlags struct {
+	host    string
+	timeout time.Duration
+}
+
+// addHostFlags adds --host and --timeout (default def) to cmd.
+func addHostFlags(cmd *cobra.Command, def time.Duration) *hostFlags {
+	f := &hostFlags{}
+	cmd.Flags().StringVar(&f.host, "host", "127.0.0.1:7200", "RPC address of any node (its --rpc-addr)")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", def, "give up after this long")
+	return f
+}
+
+// dial checks --timeout and returns a context bounded by it and an RPC
+// client whose calls it bounds too; done releases both.
+func (f *hostFlags) dial(ctx context.Context) (_ context.Context, _ *rpc.Client, done func(), _ error) {
+	if f.timeout <= 0 {
+		return nil, nil, nil, fmt.Errorf("--timeout must be positive (got %v)", f.timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	client := rpc.NewClient(rpc.ClientOptions{CallTimeout: f.timeout})
+	return ctx, client, func() { _ = client.Close(); cancel() }, nil
 }
 
 func newClusterInitCmd() *cobra.Command {
 	var (
 		metaNodes string
-		host      *string
-		timeout   *time.Duration
+		hf        *hostFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "init --meta-nodes 1,2,3",
@@ -54,16 +70,14 @@ with --seeds joins the cluster by itself.`,
 			if len(nodes) == 0 {
 				return fmt.Errorf("--meta-nodes is required (node IDs or RPC addresses, e.g. 1,2,3)")
 			}
-			if *timeout <= 0 {
-				return fmt.Errorf("--timeout must be positive (got %v)", *timeout)
+			ctx, client, done, err := hf.dial(cmd.Context())
+			if err != nil {
+				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
-			defer cancel()
-			client := rpc.NewClient(rpc.ClientOptions{CallTimeout: *timeout})
-			defer client.Close()
-			fmt.Fprintf(cmd.ErrOrStderr(), "initializing a cluster with meta nodes %s via %s ...\n", strings.Join(nodes, ","), *host)
+			defer done()
+			fmt.Fprintf(cmd.ErrOrStderr(), "initializing a cluster with meta nodes %s via %s ...\n", strings.Join(nodes, ","), hf.host)
 			t0 := time.Now()
-			res, err := client.Init(ctx, *host, &rpc.InitRequest{MetaNodes: nodes, ProductVersion: server.Version, ProtocolVersion: rpc.ProtocolVersion})
+			res, err := client.Init(ctx, hf.host, &rpc.InitRequest{MetaNodes: nodes, ProductVersion: server.Version, ProtocolVersion: rpc.ProtocolVersion})
 			if err != nil {
 				return describeRPCError(err)
 			}
@@ -79,29 +93,26 @@ with --seeds joins the cluster by itself.`,
 			return nil
 		},
 	}
-	host, timeout = addHostFlags(cmd, 2*time.Minute)
+	hf = addHostFlags(cmd, 2*time.Minute)
 	cmd.Flags().StringVar(&metaNodes, "meta-nodes", "", "comma-separated meta nodes: node IDs or RPC addresses")
 	return cmd
 }
 
 func newClusterStatusCmd() *cobra.Command {
 	var (
-		format  string
-		host    *string
-		timeout *time.Duration
+		format string
+		hf     *hostFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the cluster's nodes, their states, addresses, shards and leaders",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if *timeout <= 0 {
-				return fmt.Errorf("--timeout must be positive (got %v)", *timeout)
+			ctx, client, done, err := hf.dial(cmd.Context())
+			if err != nil {
+				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
-			defer cancel()
-			client := rpc.NewClient(rpc.ClientOptions{CallTimeout: *timeout})
-			defer client.Close()
-			st, err := client.Status(ctx, *host)
+			defer done()
+			st, err := client.Status(ctx, hf.host)
 			if err != nil {
 				return describeRPCError(err)
 			}
@@ -118,7 +129,7 @@ func newClusterStatusCmd() *cobra.Command {
 			}
 		},
 	}
-	host, timeout = addHostFlags(cmd, 10*time.Second)
+	hf = addHostFlags(cmd, 10*time.Second)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	return cmd
 }

@@ -135,7 +135,7 @@ func (h *Handler) prepareFragment(ctx context.Context, q *FragmentQuery, shardID
 		return nil, nil, err
 	}
 	if q.Consistency == ConsistencyStrong {
-		if leader, _, valid, err := h.Host.NodeHost().GetLeaderID(shardID); err == nil && valid && leader != h.Host.NodeID() {
+		if leader, ok := h.Host.ShardLeader(shardID); ok && leader != h.Host.NodeID() {
 			return nil, nil, &raftsm.NotLeaderError{ShardID: shardID, LeaderNodeID: leader}
 		}
 	}
