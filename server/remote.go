@@ -134,7 +134,7 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 		// replica knows a leader other than the node that just failed:
 		// the backoff (up to 500 ms) would otherwise add to every election.
 		wctx, cancel := context.WithTimeout(ctx, wait)
-		r.pollLeader(wctx, shardID, func(l uint64) bool { return hint == 0 && l != node })
+		pollLeader(wctx, r.host, shardID, func(l uint64) bool { return hint == 0 && l != node })
 		cancel()
 		if ctx.Err() != nil {
 			return pgerror.Wrapf(errors.Join(last, ctx.Err()), pgerror.CodeUnavailable,
@@ -151,7 +151,7 @@ func (r *router) Write(ctx context.Context, shardID uint64, wb *store.WriteBatch
 func (r *router) writeAttempt(ctx context.Context, shardID, node uint64, bound time.Duration, wb *store.WriteBatch) (timedOut bool, err error) {
 	if node == r.host.NodeID() {
 		actx, cancel := context.WithCancel(ctx)
-		moved := r.watchLeader(actx, cancel, shardID, node)
+		moved := watchLeader(actx, cancel, r.host, shardID, node)
 		err = r.host.Write(actx, shardID, wb)
 		cancel()
 		return attemptError(ctx, actx, err, moved(), shardID, "", bound)
@@ -161,7 +161,7 @@ func (r *router) writeAttempt(ctx context.Context, shardID, node uint64, bound t
 		return false, noAddr(node)
 	}
 	actx, cancel := context.WithTimeout(ctx, bound)
-	moved := r.watchLeader(actx, cancel, shardID, node)
+	moved := watchLeader(actx, cancel, r.host, shardID, node)
 	_, err = r.client.ForwardWrite(actx, addr, shardID, r.host.Catalog().Partitions.Version, wb)
 	cancel()
 	return attemptError(ctx, actx, err, moved(), shardID, addr, bound)
@@ -191,10 +191,15 @@ func attemptError(ctx, actx context.Context, err error, moved, shardID uint64, a
 // a shard's leader while it waits for a write attempt or a backoff.
 const leaderPoll = 25 * time.Millisecond
 
-// pollLeader polls the local replica's view of shardID's leader every
-// leaderPoll until changed(leader) holds, and returns that leader, or 0 if
-// ctx ends first. A node without a replica of the shard sees no leader.
-func (r *router) pollLeader(ctx context.Context, shardID uint64, changed func(leader uint64) bool) uint64 {
+// leaderView is this node's view of shard leaders, from its local
+// replicas (raftsm.Host); a shard without a local replica has none.
+type leaderView interface {
+	ShardLeader(shardID uint64) (nodeID uint64, ok bool)
+}
+
+// pollLeader polls v's leader of shardID every leaderPoll until
+// changed(leader) holds, and returns that leader, or 0 if ctx ends first.
+func pollLeader(ctx context.Context, v leaderView, shardID uint64, changed func(leader uint64) bool) uint64 {
 	t := time.NewTicker(leaderPoll)
 	defer t.Stop()
 	for {
@@ -202,7 +207,7 @@ func (r *router) pollLeader(ctx context.Context, shardID uint64, changed func(le
 		case <-ctx.Done():
 			return 0
 		case <-t.C:
-			if l, ok := r.host.ShardLeader(shardID); ok && changed(l) {
+			if l, ok := v.ShardLeader(shardID); ok && changed(l) {
 				return l
 			}
 		}
@@ -210,19 +215,19 @@ func (r *router) pollLeader(ctx context.Context, shardID uint64, changed func(le
 }
 
 // watchLeader cancels an attempt to write shardID through target as soon
-// as the local replica (if this node holds one) sees a leader other than
-// target and other than the one it saw when the attempt started: the
+// as v (the local replica, if this node holds one) sees a leader other
+// than target and other than the one it saw when the attempt started: the
 // shard has elected a new leader, and an attempt stuck on the old one
 // (cut off, dead, or deposed with the proposal in its log) need not wait
 // out its bound. The attempt may still commit; sending the batch again to
 // the new leader is harmless (a point written twice is one point). stop
 // ends the watch and returns the new leader, or 0 if it did not cancel.
-func (r *router) watchLeader(ctx context.Context, cancel context.CancelFunc, shardID, target uint64) (stop func() uint64) {
-	seen, _ := r.host.ShardLeader(shardID)
+func watchLeader(ctx context.Context, cancel context.CancelFunc, v leaderView, shardID, target uint64) (stop func() uint64) {
+	seen, _ := v.ShardLeader(shardID)
 	wctx, end := context.WithCancel(ctx)
 	var moved atomic.Uint64
 	go func() {
-		if l := r.pollLeader(wctx, shardID, func(l uint64) bool { return l != seen && l != target }); l != 0 {
+		if l := pollLeader(wctx, v, shardID, func(l uint64) bool { return l != seen && l != target }); l != 0 {
 			moved.Store(l)
 			cancel()
 		}

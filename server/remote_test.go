@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,5 +53,66 @@ func TestAttemptError(t *testing.T) {
 	cancel()
 	if _, err = attemptError(done, over(0), refusal, 1, 7, "n2:7200", time.Second); err != refusal {
 		t.Fatalf("statement over: %v", err)
+	}
+}
+
+// fakeLeaders is a leaderView whose leader of every shard the test sets.
+type fakeLeaders struct{ leader atomic.Uint64 }
+
+func (f *fakeLeaders) ShardLeader(uint64) (uint64, bool) {
+	l := f.leader.Load()
+	return l, l != 0
+}
+
+// TestWatchLeader: an attempt through the old leader is cancelled once the
+// local view names another leader, and stop reports it; an attempt whose
+// view does not change, or changes to the target itself, runs on.
+func TestWatchLeader(t *testing.T) {
+	v := &fakeLeaders{}
+	v.leader.Store(2)
+	actx, cancel := context.WithCancel(context.Background())
+	stop := watchLeader(actx, cancel, v, 7, 2)
+	v.leader.Store(1)
+	select {
+	case <-actx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the attempt through node 2 was not cancelled after node 1 became leader")
+	}
+	if l := stop(); l != 1 {
+		t.Fatalf("stop() = %d, want the new leader 1", l)
+	}
+
+	// Forwarded to the hinted leader 3 while the local view still said 2:
+	// learning that 3 leads is no reason to give up.
+	v.leader.Store(2)
+	actx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	stop = watchLeader(actx, cancel, v, 7, 3)
+	v.leader.Store(3)
+	time.Sleep(10 * leaderPoll)
+	if l := stop(); l != 0 || actx.Err() != nil {
+		t.Fatalf("watch on the target's own election: stop() = %d, ctx %v", l, actx.Err())
+	}
+}
+
+// TestPollLeader: the backoff wait ends as soon as the view names a leader
+// other than the node that failed, and lasts its whole bound otherwise.
+func TestPollLeader(t *testing.T) {
+	v := &fakeLeaders{}
+	v.leader.Store(2)
+	notFailed := func(l uint64) bool { return l != 2 }
+	ctx, cancel := context.WithTimeout(context.Background(), 4*leaderPoll)
+	if l := pollLeader(ctx, v, 7, notFailed); l != 0 || ctx.Err() == nil {
+		t.Fatalf("view unchanged: pollLeader returned %d before its bound", l)
+	}
+	cancel()
+	go func() {
+		time.Sleep(2 * leaderPoll)
+		v.leader.Store(3)
+	}()
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if l := pollLeader(ctx, v, 7, notFailed); l != 3 {
+		t.Fatalf("pollLeader = %d, want 3", l)
 	}
 }
